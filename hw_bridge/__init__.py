@@ -1,0 +1,1 @@
+"""kav package hw_bridge."""

@@ -1,0 +1,1 @@
+"""kav scenarios: maps, catalogue, runner and the ``kav`` command line."""

@@ -1,0 +1,1 @@
+"""OpenDRIVE road network in array form, with fast Numba queries."""

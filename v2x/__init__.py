@@ -1,0 +1,1 @@
+"""kav package v2x."""
