@@ -1,0 +1,1 @@
+"""Vehicle and pedestrian motion models (kinematic bicycle, point-mass walker)."""

@@ -1,0 +1,1 @@
+"""Simulation engines: the Engine contract, the embedded Numba engine, the CARLA client."""

@@ -1,0 +1,1 @@
+"""Pedestrians: a walk graph over crosswalks and junction corners, and their step."""

@@ -1,0 +1,1 @@
+"""NPC behaviour: Korean signal phasing, IDM/MOBIL route following, pedestrians."""

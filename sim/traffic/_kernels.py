@@ -1,0 +1,559 @@
+"""Numba kernels of the NPC vehicle step: lane index, IDM + MOBIL decisions, route tracking.
+
+One call advances every valid vehicle by one step; arrays in, fresh ``out`` arrays written
+(the state is never mutated). The plain twin is :mod:`sim.traffic._reference`.
+
+Model, per NPC vehicle (rows with ``controlled`` take accel/steer from the actions):
+1. Route: roaming vehicles extend their lane route with random allowed successors.
+2. Longitudinal: IDM against the leader found along the route, and against virtual
+   stopped obstacles: red/yellow stop lines, crosswalks with a pedestrian on or about to
+   step on them, route ends, and the end of a lane where a required lane change has not
+   happened yet. Korean right turn on red: a full stop of ``rtor_wait`` at the line, then go
+   if the merge is clear (still yielding at the crosswalk).
+3. Lateral: MOBIL (right-hand traffic, keep-right bias) for roaming vehicles, left changes on
+   even steps and right changes on odd ones so two cars never take one gap from both
+   sides; route-required lane changes use MOBIL's safety test alone. Pure-pursuit steering
+   along the route centreline from the rear axle.
+4. Kinematic bicycle (sim.dynamics), then localisation along the route (lane, s, d).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sim.dynamics._kernels import bicycle_one
+
+# cfg vector layout (see sim.traffic.model.TrafficConfig)
+C_LOOKAHEAD, C_LOOKAHEAD_T, C_B_SAFE, C_LC_THRESHOLD, C_LC_BIAS = 0, 1, 2, 3, 4
+C_LC_COOLDOWN_S, C_RTOR_WAIT_S, C_YELLOW_DECEL, C_PP_GAIN, C_PP_MIN = 5, 6, 7, 8, 9
+C_MERGE_CLEAR, C_LC_MIN_SPEED, C_LC_END_MARGIN = 10, 11, 12
+N_CFG = 13
+
+SIG_NONE, SIG_RED, SIG_YELLOW, SIG_GREEN = 0, 1, 2, 3
+TURN_RIGHT = 3
+ROUTE_KEEP = 4  # roaming routes keep this many lanes ahead
+
+
+@nb.njit(cache=True)
+def idm_accel(v, v0, headway, min_gap, a_max, b_comf, gap, v_lead):
+    """IDM acceleration [m/s^2]; gap = inf means free road. Above v0 it brakes at most b."""
+    v0 = max(v0, 0.1)
+    free = 1.0 - (v / v0) ** 4
+    if free < -b_comf / a_max:
+        free = -b_comf / a_max
+    if gap == np.inf:
+        return a_max * free
+    s_star = min_gap + max(0.0, v * headway + v * (v - v_lead) / (2.0 * math.sqrt(a_max * b_comf)))
+    g = max(gap, 0.05)
+    return a_max * (free - (s_star / g) ** 2)
+
+
+@nb.njit(cache=True)
+def build_lane_index(valid, is_vehicle, lane, s, n_lanes, out_ptr, out_order, out_rank):
+    """Vehicles bucketed by lane and sorted by s (ties by row): CSR ``out_ptr`` (n_lanes+1,),
+    ``out_order`` rows, ``out_rank`` (n,) position of each row in ``out_order`` (-1 if absent)."""
+    n = valid.shape[0]
+    for k in range(n_lanes + 1):
+        out_ptr[k] = 0
+    for i in range(n):
+        out_rank[i] = -1
+        if valid[i] and is_vehicle[i] and lane[i] >= 0:
+            out_ptr[lane[i] + 1] += 1
+    for k in range(n_lanes):
+        out_ptr[k + 1] += out_ptr[k]
+    fill = out_ptr[:-1].copy()
+    for i in range(n):
+        if valid[i] and is_vehicle[i] and lane[i] >= 0:
+            out_order[fill[lane[i]]] = i
+            fill[lane[i]] += 1
+    for ln in range(n_lanes):
+        a, b = out_ptr[ln], out_ptr[ln + 1]
+        for k in range(a + 1, b):
+            row = out_order[k]
+            m = k - 1
+            while m >= a and (s[out_order[m]] > s[row] or (s[out_order[m]] == s[row]
+                                                             and out_order[m] > row)):
+                out_order[m + 1] = out_order[m]
+                m -= 1
+            out_order[m + 1] = row
+        for k in range(a, b):
+            out_rank[out_order[k]] = k
+
+
+@nb.njit(cache=True)
+def _is_neighbour(a, b, left, right):
+    return b >= 0 and (left[a] == b or right[a] == b)
+
+
+@nb.njit(cache=True)
+def _lane_value_at(lane, s, pt_ptr, pt_s, values):
+    """Value of a per-point array at the sample at or before s on ``lane``."""
+    lo, hi = pt_ptr[lane], pt_ptr[lane + 1] - 1
+    while hi - lo > 0:
+        mid = (lo + hi + 1) // 2
+        if pt_s[mid] <= s:
+            lo = mid
+        else:
+            hi = mid - 1
+    return values[lo]
+
+
+@nb.njit(cache=True)
+def _point_on_lane(lane, s, pt_ptr, pt_s, pt_x, pt_y):
+    a, b = pt_ptr[lane], pt_ptr[lane + 1] - 1
+    s = min(max(s, pt_s[a]), pt_s[b])
+    lo, hi = a, b
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pt_s[mid] <= s:
+            lo = mid
+        else:
+            hi = mid
+    ds = pt_s[hi] - pt_s[lo]
+    t = (s - pt_s[lo]) / ds if ds > 0.0 else 0.0
+    return pt_x[lo] + t * (pt_x[hi] - pt_x[lo]), pt_y[lo] + t * (pt_y[hi] - pt_y[lo])
+
+
+@nb.njit(cache=True)
+def _pick_successor(lane, u, succ_ptr, succ, lane_open):
+    """A random open successor of ``lane`` (uniform by ``u`` in [0,1)); -1 if none."""
+    count = 0
+    for k in range(succ_ptr[lane], succ_ptr[lane + 1]):
+        if lane_open[succ[k]]:
+            count += 1
+    if count == 0:
+        return -1
+    pick = min(int(u * count), count - 1)
+    for k in range(succ_ptr[lane], succ_ptr[lane + 1]):
+        if lane_open[succ[k]]:
+            if pick == 0:
+                return succ[k]
+            pick -= 1
+    return -1
+
+
+@nb.njit(cache=True)
+def _extend_route(route_row, pos, u, succ_ptr, succ, lane_open, left, right):
+    """Slide the route window so ``pos`` is 0, then append random successors. Returns pos."""
+    R = route_row.shape[0]
+    if pos > 0:
+        for k in range(R):
+            route_row[k] = route_row[k + pos] if k + pos < R else -1
+        pos = 0
+    last = 0
+    while last + 1 < R and route_row[last + 1] >= 0:
+        last += 1
+    draw = u
+    while last < ROUTE_KEEP and last + 1 < R:
+        nxt = _pick_successor(route_row[last], draw, succ_ptr, succ, lane_open)
+        if nxt < 0:
+            break
+        last += 1
+        route_row[last] = nxt
+        draw = (draw * 7919.0 + 0.618033988749895) % 1.0
+    return pos
+
+
+@nb.njit(cache=True)
+def _leader(i, lane_i, s_i, len_i, route_row, pos, lane_ptr, order, rank, s, length,
+            lane_length, left, right, lookahead):
+    """(row, gap [m] bumper to bumper) of the first vehicle ahead along the route."""
+    k = rank[i]
+    if k >= 0 and k + 1 < lane_ptr[lane_i + 1]:
+        j = order[k + 1]
+        return j, s[j] - s_i - 0.5 * (len_i + length[j])
+    dist = lane_length[lane_i] - s_i
+    cur = lane_i
+    r = pos + 1
+    while dist < lookahead and r < route_row.shape[0]:
+        nxt = route_row[r]
+        if nxt < 0 or _is_neighbour(cur, nxt, left, right):
+            break
+        a = lane_ptr[nxt]
+        if a < lane_ptr[nxt + 1]:
+            j = order[a]
+            return j, dist + s[j] - 0.5 * (len_i + length[j])
+        dist += lane_length[nxt]
+        cur = nxt
+        r += 1
+    return -1, np.inf
+
+
+@nb.njit(cache=True)
+def _merge_clear(j_lane, succ_ptr, succ, pred_ptr, pred, lane_ptr, order, s, speed,
+                 lane_length, lane_sig, clear_dist):
+    """True when a right turn through junction lane ``j_lane`` on red cannot cut anyone off."""
+    for k in range(succ_ptr[j_lane], succ_ptr[j_lane + 1]):
+        out = succ[k]
+        a = lane_ptr[out]
+        if a < lane_ptr[out + 1] and s[order[a]] < clear_dist:
+            return False
+        for m in range(pred_ptr[out], pred_ptr[out + 1]):
+            other = pred[m]
+            if other == j_lane:
+                continue
+            if lane_ptr[other] < lane_ptr[other + 1]:
+                return False
+            if lane_sig[other] != SIG_GREEN and lane_sig[other] != SIG_YELLOW:
+                continue
+            for q in range(pred_ptr[other], pred_ptr[other + 1]):
+                app = pred[q]
+                b = lane_ptr[app + 1]
+                if b > lane_ptr[app]:
+                    last = order[b - 1]
+                    if lane_length[app] - s[last] < clear_dist and speed[last] > 1.0:
+                        return False
+    return True
+
+
+@nb.njit(cache=True)
+def _free_speed(i, lane_i, s_i, v, v_desired, speed_factor, b_comf, pt_ptr, pt_s, pt_speed,
+                lane_vcurve, lane_vmin, row, pos, lane_length, left, right, lookahead):
+    """Desired speed [m/s]: posted limit x factor and curve speed here, with lower limits
+    ahead (later in this lane or on the next route lanes) anticipated at comfortable
+    braking: v0 <= sqrt(v_ahead^2 + 2 b dist)."""
+    f = speed_factor[i]
+    here = f * _lane_value_at(lane_i, s_i, pt_ptr, pt_s, pt_speed)
+    v0 = min(v_desired[i], here, lane_vcurve[lane_i])
+    horizon = min(v * v / (2.0 * b_comf) + 10.0, lookahead)
+    if f * lane_vmin[lane_i] < v0:  # the limit drops somewhere on this lane: scan ahead
+        a, b = pt_ptr[lane_i], pt_ptr[lane_i + 1]
+        for k in range(a, b):
+            ds = pt_s[k] - s_i
+            if ds > horizon:
+                break
+            if ds > 0.0:
+                v0 = min(v0, math.sqrt((f * pt_speed[k]) ** 2 + 2.0 * b_comf * ds))
+    dist = lane_length[lane_i] - s_i
+    cur = lane_i
+    r = pos + 1
+    while dist < horizon and r < row.shape[0]:
+        nxt = row[r]
+        if nxt < 0 or _is_neighbour(cur, nxt, left, right):
+            break
+        v_next = min(f * pt_speed[pt_ptr[nxt]], lane_vcurve[nxt])
+        v0 = min(v0, math.sqrt(v_next * v_next + 2.0 * b_comf * max(dist, 0.0)))
+        dist += lane_length[nxt]
+        cur = nxt
+        r += 1
+    return v0
+
+
+@nb.njit(cache=True)
+def _has_open_successor(lane, succ_ptr, succ, lane_open):
+    for k in range(succ_ptr[lane], succ_ptr[lane + 1]):
+        if lane_open[succ[k]]:
+            return True
+    return False
+
+
+@nb.njit(cache=True)
+def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam, stop_done,
+                    time_us, stopped_since, lane_length, lane_turn, lane_stop_s, left, right,
+                    succ_ptr, succ, pred_ptr, pred, lane_sig, lane_open, lane_ptr, order, s,
+                    speed, cw_ptr, cw_idx, cw_s0, cw_blocked, cfg):
+    """Minimum IDM acceleration over virtual stopped obstacles ahead along the route, and
+    whether the vehicle now stands at a red stop line before a right turn long enough to
+    have made the Korean full stop."""
+    a_min = np.inf
+    at_rtor_line = False
+    lookahead = cfg[C_LOOKAHEAD] + cfg[C_LOOKAHEAD_T] * v
+    off = -s_i  # distance from the vehicle centre to the start of lane ``cur`` [m]
+    cur = lane_i
+    r = pos
+    R = row.shape[0]
+    while off < lookahead:
+        nxt = row[r + 1] if r + 1 < R else -1
+        for k in range(cw_ptr[cur], cw_ptr[cur + 1]):
+            if cw_blocked[cw_idx[k]]:
+                gap = off + cw_s0[k] - 1.0 - 0.5 * len_i
+                if gap > -0.3:  # not yet on it: stop before it
+                    a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
+        change_needed = _is_neighbour(cur, nxt, left, right)
+        if nxt < 0 or change_needed:
+            open_ahead = roam and nxt < 0 and _has_open_successor(cur, succ_ptr, succ, lane_open)
+            if not open_ahead:  # route end, dead end, or a lane change still to make
+                end = lane_length[cur] - (cfg[C_LC_END_MARGIN] if change_needed else 0.0)
+                gap = off + end - 0.5 * len_i
+                a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
+            break
+        sig = lane_sig[nxt]
+        if (sig == SIG_RED or sig == SIG_YELLOW) and not math.isnan(lane_stop_s[cur]):
+            gap = off + lane_stop_s[cur] - 0.5 * len_i
+            if gap > -0.5:  # front bumper not past the line
+                stop = True
+                if sig == SIG_YELLOW and v * v > 2.0 * cfg[C_YELLOW_DECEL] * max(gap, 0.01):
+                    stop = False  # cannot stop comfortably: clear the junction
+                if sig == SIG_RED and lane_turn[nxt] == TURN_RIGHT:
+                    if stop_done == cur:
+                        stop = not _merge_clear(nxt, succ_ptr, succ, pred_ptr, pred, lane_ptr,
+                                                order, s, speed, lane_length, lane_sig,
+                                                cfg[C_MERGE_CLEAR])
+                    elif cur == lane_i and gap < mg + 3.0 and v < 0.1 and (
+                            time_us - stopped_since >= cfg[C_RTOR_WAIT_S] * 1e6):
+                        at_rtor_line = True
+                if stop:
+                    a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
+        off += lane_length[cur]
+        cur = nxt
+        r += 1
+    return a_min, at_rtor_line
+
+
+@nb.njit(cache=True)
+def _mobil(i, lane_i, s_i, v, tgt, a_cur, lead_gap, lead_row, safety_only, b_safe, threshold,
+           lane_ptr, order, rank, s, speed, length, lane_length, v_desired, headway, min_gap,
+           a_max, b_comf, politeness, v0_i):
+    """MOBIL for a change from lane_i to tgt. ``a_cur`` is the vehicle's leader-following
+    acceleration plus the direction bias. Returns (go, s on the target lane [m])."""
+    s_t = s_i * lane_length[tgt] / max(lane_length[lane_i], 1e-6)
+    a, b = lane_ptr[tgt], lane_ptr[tgt + 1]
+    lo, hi = a, b
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if s[order[mid]] <= s_t:
+            lo = mid + 1
+        else:
+            hi = mid
+    new_lead = order[lo] if lo < b else -1
+    new_fol = order[lo - 1] if lo > a else -1
+    li = length[i]
+    gap_f = np.inf
+    v_nl = 0.0
+    if new_lead >= 0:
+        gap_f = s[new_lead] - s_t - 0.5 * (li + length[new_lead])
+        v_nl = speed[new_lead]
+        if gap_f < 0.5:
+            return False, 0.0
+    a_fol_after = 0.0
+    a_fol_before = 0.0
+    if new_fol >= 0:
+        gap_b = s_t - s[new_fol] - 0.5 * (li + length[new_fol])
+        if gap_b < 0.5:
+            return False, 0.0
+        f = new_fol
+        a_fol_after = idm_accel(speed[f], v_desired[f], headway[f], min_gap[f], a_max[f],
+                                b_comf[f], gap_b, v)
+        if a_fol_after < -b_safe:
+            return False, 0.0
+        gap_fb = np.inf if new_lead < 0 else s[new_lead] - s[f] - 0.5 * (
+            length[f] + length[new_lead])
+        a_fol_before = idm_accel(speed[f], v_desired[f], headway[f], min_gap[f], a_max[f],
+                                 b_comf[f], gap_fb, v_nl)
+    if safety_only:
+        return True, s_t
+    a_new = idm_accel(v, v0_i, headway[i], min_gap[i], a_max[i], b_comf[i], gap_f, v_nl)
+    a_old_before = 0.0
+    a_old_after = 0.0
+    k = rank[i]
+    if k > lane_ptr[lane_i]:
+        o = order[k - 1]
+        gap_o = s_i - s[o] - 0.5 * (li + length[o])
+        a_old_before = idm_accel(speed[o], v_desired[o], headway[o], min_gap[o], a_max[o],
+                                 b_comf[o], gap_o, v)
+        gap_o2 = np.inf if lead_row < 0 else gap_o + li + lead_gap
+        v_l = 0.0 if lead_row < 0 else speed[lead_row]
+        a_old_after = idm_accel(speed[o], v_desired[o], headway[o], min_gap[o], a_max[o],
+                                b_comf[o], gap_o2, v_l)
+    incentive = a_new - a_cur + politeness[i] * (
+        (a_fol_after - a_fol_before) + (a_old_after - a_old_before))
+    return incentive > threshold, s_t
+
+
+@nb.njit(cache=True)
+def _localise(lane0, s_guess, x, y, row, pos, pt_ptr, pt_s, pt_x, pt_y, lane_length, left,
+              right):
+    """Project (x, y) onto the route near s_guess, moving on to the next route lane when
+    past the end of this one. Returns (lane, s [m], d [m], pos)."""
+    lane = lane0
+    best_s, best_d = 0.0, 0.0
+    for _ in range(4):
+        a, b = pt_ptr[lane], pt_ptr[lane + 1] - 1
+        lo, hi = a, b
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if pt_s[mid] <= s_guess:
+                lo = mid
+            else:
+                hi = mid
+        best = np.inf
+        for k in range(max(lo - 4, a), min(lo + 5, b)):
+            ex, ey = pt_x[k + 1] - pt_x[k], pt_y[k + 1] - pt_y[k]
+            ll = ex * ex + ey * ey
+            t = 0.0
+            if ll > 0.0:
+                t = min(max(((x - pt_x[k]) * ex + (y - pt_y[k]) * ey) / ll, 0.0), 1.0)
+            px, py = pt_x[k] + t * ex, pt_y[k] + t * ey
+            dist = math.hypot(x - px, y - py)
+            if dist < best:
+                best = dist
+                best_s = pt_s[k] + t * (pt_s[k + 1] - pt_s[k])
+                best_d = dist if ex * (y - pt_y[k]) - ey * (x - pt_x[k]) >= 0.0 else -dist
+        nxt = row[pos + 1] if pos + 1 < row.shape[0] else -1
+        if best_s >= lane_length[lane] - 1e-9 and nxt >= 0 and not _is_neighbour(
+                lane, nxt, left, right):
+            s_guess -= lane_length[lane]
+            lane = nxt
+            pos += 1
+            continue
+        break
+    return lane, best_s, best_d, pos
+
+
+@nb.njit(cache=True)
+def _pure_pursuit(x, y, yaw, wheelbase, v, lane, s_here, row, pos, lane_length, left, right,
+                  pt_ptr, pt_s, pt_x, pt_y, cfg):
+    """Front-wheel angle [rad] steering the rear axle to a point Ld ahead on the route."""
+    rx = x - 0.5 * wheelbase * math.cos(yaw)
+    ry = y - 0.5 * wheelbase * math.sin(yaw)
+    rem = s_here + cfg[C_PP_MIN] + cfg[C_PP_GAIN] * v
+    cur, r = lane, pos
+    while rem > lane_length[cur]:
+        nxt = row[r + 1] if r + 1 < row.shape[0] else -1
+        if nxt < 0 or _is_neighbour(cur, nxt, left, right):
+            rem = lane_length[cur]
+            break
+        rem -= lane_length[cur]
+        cur = nxt
+        r += 1
+    tx, ty = _point_on_lane(cur, rem, pt_ptr, pt_s, pt_x, pt_y)
+    dist = max(math.hypot(tx - rx, ty - ry), 1e-3)
+    alpha = math.atan2(ty - ry, tx - rx) - yaw
+    return math.atan2(2.0 * wheelbase * math.sin(alpha), dist)
+
+
+NEVER = -(2 ** 62)  # == sim.state.NEVER_US
+
+
+@nb.njit(cache=True)
+def vehicle_step(
+        time_us, dt, step_parity,
+        valid, is_vehicle, kind, controlled, act_accel, act_steer, act_reverse,
+        x, y, yaw, speed, length, lane, s, d,
+        v_desired, speed_factor, headway, min_gap, a_max, b_comf, politeness, wheelbase,
+        route, route_pos, roam, stopped_since, last_lc, stop_done,
+        kind_max_decel, kind_max_steer, kind_max_speed, kind_lane_open,
+        lane_length, succ_ptr, succ, pred_ptr, pred, left, right, lane_turn, lane_stop_s,
+        lane_junction, lane_vcurve, lane_vmin, lane_sig,
+        pt_ptr, pt_s, pt_x, pt_y, pt_speed, pt_flags, pt_width,
+        cw_ptr, cw_idx, cw_s0, cw_blocked, u, cfg,
+        out_x, out_y, out_yaw, out_speed, out_yaw_rate, out_accel, out_lane, out_s, out_d,
+        out_route, out_route_pos, out_stopped_since, out_last_lc, out_stop_done):
+    """Advance every valid vehicle row by ``dt`` [s]; other rows are copied unchanged.
+
+    Shapes: per-actor arrays (n,), route / out_route (n, R) int32, kind tables (N_KINDS,),
+    kind_lane_open (N_KINDS, n_lanes) bool, lane arrays (n_lanes,), point arrays
+    (n_points,), crosswalk crossings CSR ``cw_ptr`` (n_lanes+1,) into cw_idx / cw_s0,
+    cw_blocked (n_cw,) bool, ``u`` (n,) uniform draws in [0, 1), ``cfg`` (N_CFG,) float64.
+    Units: m, s, rad; times in us. ``step_parity`` 0 lets MOBIL look left, 1 right.
+    """
+    n = valid.shape[0]
+    n_lanes = lane_length.shape[0]
+    lane_ptr = np.empty(n_lanes + 1, np.int64)
+    order = np.empty(n, np.int64)
+    rank = np.empty(n, np.int64)
+    build_lane_index(valid, is_vehicle, lane, s, n_lanes, lane_ptr, order, rank)
+    for i in range(n):
+        out_x[i], out_y[i], out_yaw[i], out_speed[i] = x[i], y[i], yaw[i], speed[i]
+        out_yaw_rate[i], out_accel[i] = 0.0, 0.0
+        out_lane[i], out_s[i], out_d[i] = lane[i], s[i], d[i]
+        for k in range(route.shape[1]):
+            out_route[i, k] = route[i, k]
+        out_route_pos[i] = route_pos[i]
+        out_stopped_since[i], out_last_lc[i] = stopped_since[i], last_lc[i]
+        out_stop_done[i] = stop_done[i]
+        if not (valid[i] and is_vehicle[i]) or lane[i] < 0:
+            continue
+        kd = kind[i]
+        lane_open = kind_lane_open[kd]
+        v = speed[i]
+        li = lane[i]
+        si = s[i]
+        pos = route_pos[i]
+        row = out_route[i]
+        rev = False
+        if controlled[i]:
+            acc, steer, rev = act_accel[i], act_steer[i], act_reverse[i]
+        else:
+            if roam[i]:
+                pos = _extend_route(row, pos, u[i], succ_ptr, succ, lane_open, left, right)
+            lookahead = cfg[C_LOOKAHEAD] + cfg[C_LOOKAHEAD_T] * v
+            lead, lead_gap = _leader(i, li, si, length[i], row, pos, lane_ptr, order, rank, s,
+                                     length, lane_length, left, right, lookahead)
+            v0 = _free_speed(i, li, si, v, v_desired, speed_factor, b_comf[i], pt_ptr, pt_s,
+                             pt_speed, lane_vcurve, lane_vmin, row, pos, lane_length, left,
+                             right, lookahead)
+            v_lead = speed[lead] if lead >= 0 else 0.0
+            a_lead = idm_accel(v, v0, headway[i], min_gap[i], a_max[i], b_comf[i], lead_gap,
+                               v_lead)
+            a_obs, at_line = _obstacle_accel(
+                i, li, si, length[i], v, v0, headway[i], min_gap[i], a_max[i], b_comf[i], row,
+                pos, roam[i], stop_done[i], time_us, stopped_since[i], lane_length, lane_turn,
+                lane_stop_s, left, right, succ_ptr, succ, pred_ptr, pred, lane_sig, lane_open,
+                lane_ptr, order, s, speed, cw_ptr, cw_idx, cw_s0, cw_blocked, cfg)
+            if at_line:
+                out_stop_done[i] = li
+            acc = min(a_lead, a_obs)
+            nxt = row[pos + 1] if pos + 1 < row.shape[0] else -1
+            required = _is_neighbour(li, nxt, left, right)
+            may = (lane_junction[li] < 0
+                   and time_us - last_lc[i] >= cfg[C_LC_COOLDOWN_S] * 1e6
+                   and (required or (roam[i] and v > cfg[C_LC_MIN_SPEED]
+                                     and lane_length[li] - si > cfg[C_LC_END_MARGIN])))
+            if may:
+                flags_here = _lane_value_at(li, si, pt_ptr, pt_s, pt_flags)
+                for side in range(2):
+                    tgt = left[li] if side == 0 else right[li]
+                    if tgt < 0 or not lane_open[tgt] or (flags_here & (1 << side)) == 0:
+                        continue
+                    if (required and tgt != nxt) or (not required and side != step_parity):
+                        continue
+                    bias = cfg[C_LC_BIAS] if side == 0 else -cfg[C_LC_BIAS]  # keep right
+                    go, s_t = _mobil(i, li, si, v, tgt, a_lead + bias, lead_gap, lead,
+                                     required, cfg[C_B_SAFE], cfg[C_LC_THRESHOLD], lane_ptr,
+                                     order, rank, s, speed, length, lane_length, v_desired,
+                                     headway, min_gap, a_max, b_comf, politeness, v0)
+                    if go:
+                        if required:
+                            pos += 1
+                        else:
+                            row[pos] = tgt
+                            for k in range(pos + 1, row.shape[0]):
+                                row[k] = -1
+                            pos = _extend_route(row, pos, u[i], succ_ptr, succ, lane_open,
+                                                left, right)
+                        li, si = tgt, s_t
+                        out_last_lc[i] = time_us
+                        break
+            acc = max(min(acc, a_max[i]), -kind_max_decel[kd])
+            steer = _pure_pursuit(x[i], y[i], yaw[i], wheelbase[i], v, li, si, row, pos,
+                                  lane_length, left, right, pt_ptr, pt_s, pt_x, pt_y, cfg)
+            steer = max(min(steer, kind_max_steer[kd]), -kind_max_steer[kd])
+        (out_x[i], out_y[i], out_yaw[i], out_speed[i], out_yaw_rate[i],
+         out_accel[i]) = bicycle_one(x[i], y[i], yaw[i], v, acc, steer, wheelbase[i],
+                                     kind_max_speed[kd], rev, dt)
+        s_guess = si + 0.5 * (v + out_speed[i]) * dt
+        nl, ns, nd, npos = _localise(li, s_guess, out_x[i], out_y[i], row, pos, pt_ptr, pt_s,
+                                     pt_x, pt_y, lane_length, left, right)
+        half_w = 0.5 * _lane_value_at(nl, ns, pt_ptr, pt_s, pt_width)
+        if controlled[i] and abs(nd) > half_w:
+            # a controlled vehicle changes lanes on its own: follow it to the neighbour
+            side_lane = left[nl] if nd > 0 else right[nl]
+            if side_lane >= 0:
+                s_side = ns * lane_length[side_lane] / max(lane_length[nl], 1e-6)
+                sl, ss, sd, _ = _localise(side_lane, s_side, out_x[i], out_y[i], row, npos,
+                                          pt_ptr, pt_s, pt_x, pt_y, lane_length, left, right)
+                if abs(sd) < abs(nd):
+                    nl, ns, nd = sl, ss, sd
+                    row[npos] = nl
+        if out_stop_done[i] >= 0 and nl != out_stop_done[i]:
+            out_stop_done[i] = -1  # the full-stop record belongs to the approach lane only
+        out_lane[i], out_s[i], out_d[i], out_route_pos[i] = nl, ns, nd, npos
+        if out_speed[i] < 0.1:
+            if stopped_since[i] == NEVER or speed[i] >= 0.1:
+                out_stopped_since[i] = time_us
+        else:
+            out_stopped_since[i] = NEVER
