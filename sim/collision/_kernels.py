@@ -31,8 +31,9 @@ def boxes_overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
 
 
 @nb.njit(cache=True)
-def overlapping_pairs(valid, x, y, yaw, length, width, out_pairs):
-    """All overlapping pairs (i < j) of valid rows into ``out_pairs`` (m, 2) int32, sorted.
+def overlapping_pairs(valid, x, y, yaw, length, width, kind, skip_kind, out_pairs):
+    """All overlapping pairs (i < j) of valid rows into ``out_pairs`` (m, 2) int32, except
+    pairs where both rows have kind ``skip_kind`` (pedestrians brushing past each other).
 
     Returns the number of pairs found; when it exceeds m only the first m are written and the
     caller retries with a larger buffer.
@@ -81,7 +82,7 @@ def overlapping_pairs(valid, x, y, yaw, length, width, out_pairs):
                 while b < m and keys[b] == target:
                     j = idx[order[b]]
                     b += 1
-                    if j <= i:
+                    if j <= i or (kind[i] == skip_kind and kind[j] == skip_kind):
                         continue
                     rj = 0.5 * math.hypot(length[j], width[j])
                     if math.hypot(x[j] - x[i], y[j] - y[i]) > ri + rj:

@@ -24,9 +24,10 @@ def boxes_overlap_ref(a, b) -> bool:
     return True
 
 
-def overlapping_pairs_ref(valid, x, y, yaw, length, width) -> np.ndarray:
+def overlapping_pairs_ref(valid, x, y, yaw, length, width, kind, skip_kind) -> np.ndarray:
     rows = np.flatnonzero(valid)
     pairs = [(i, j) for k, i in enumerate(rows) for j in rows[k + 1:]
-             if boxes_overlap_ref((x[i], y[i], yaw[i], length[i], width[i]),
+             if not (kind[i] == skip_kind and kind[j] == skip_kind)
+             and boxes_overlap_ref((x[i], y[i], yaw[i], length[i], width[i]),
                                   (x[j], y[j], yaw[j], length[j], width[j]))]
     return np.asarray(sorted(pairs), dtype=np.int32).reshape(-1, 2)

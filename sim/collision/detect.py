@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.actors import ActorKind
 from sim.collision import _kernels as K
 from sim.state import WorldState
 
@@ -22,11 +23,12 @@ class CollisionPairs:
 
 
 def detect_collisions(state: WorldState, capacity: int = 64) -> CollisionPairs:
-    """Every overlapping pair of valid actors' oriented boxes."""
+    """Every overlapping pair of valid actors' oriented boxes; two pedestrians touching is
+    not a collision."""
     while True:
         out = np.empty((capacity, 2), np.int32)
         found = K.overlapping_pairs(state.valid, state.x, state.y, state.yaw, state.length,
-                                    state.width, out)
+                                    state.width, state.kind, int(ActorKind.PEDESTRIAN), out)
         if found <= capacity:
             rows = out[:found]
             order = np.lexsort((rows[:, 1], rows[:, 0]))

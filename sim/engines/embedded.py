@@ -19,7 +19,7 @@ from sim.pedestrians.walkgraph import WalkGraph, build_walk_graph
 from sim.roadnet.network import RoadNetwork
 from sim.state import AgentMemory, WorldState
 from sim.traffic import _kernels as TK
-from sim.traffic.model import TrafficConfig, kind_lane_open, lane_tables
+from sim.traffic.model import TrafficConfig, junction_conflicts, kind_lane_open, lane_tables
 from sim.traffic.signals import (
     SignalPlan,
     SignalTiming,
@@ -59,6 +59,7 @@ class EmbeddedEngine(Engine):
         self.plan = signal_plan or korean_plan(network, self.config.signal_timing)
         self.walk = walk_graph or build_walk_graph(network)
         self._tables = lane_tables(network, self.config.traffic)
+        self._conflicts = junction_conflicts(network)
         self._cfg = self.config.traffic.vector()
         self._kind_decel = kind_table("max_decel")
         self._kind_steer = kind_table("max_steer")
@@ -115,14 +116,18 @@ class EmbeddedEngine(Engine):
         TK.vehicle_step(
             t, dt, (t // self.config.dt_us) % 2,
             state.valid, is_veh, state.kind, actions.controlled, actions.accel, actions.steer,
-            actions.reverse, state.x, state.y, state.yaw, state.speed, state.length, state.lane,
+            actions.reverse, state.x, state.y, state.yaw, state.yaw_rate, state.speed,
+            state.length,
+            state.width, state.lane,
             state.s, state.d, pr.v_desired, pr.speed_factor, pr.headway, pr.min_gap, pr.a_max,
             pr.b_comf, pr.politeness, pr.wheelbase, mem.route, mem.route_pos, mem.roam,
             mem.stopped_since_us, mem.last_lane_change_us, mem.stop_done_lane,
             self._kind_decel, self._kind_steer, self._kind_speed, self.lane_open(t),
             ln.length, ln.succ_ptr, ln.succ, ln.pred_ptr, ln.pred, ln.left, ln.right, ln.turn,
-            ln.stop_s, ln.junction, self._tables.vcurve, self._tables.vmin, lane_sig,
-            ln.pt_ptr, p.s, p.x, p.y, p.speed_limit, p.flags, p.width,
+            ln.stop_s, ln.junction, self._tables.vcurve, self._tables.vmin,
+            self._conflicts[0], self._conflicts[1], lane_sig,
+            ln.pt_ptr, p.s, p.x, p.y, p.heading, self._tables.pt_curv, p.speed_limit, p.flags,
+            p.width,
             cw.lane_ptr, cw.lane_cw, cw.lane_s0, blocked, u_veh, self._cfg,
             out["x"], out["y"], out["yaw"], out["speed"], out["yaw_rate"], out["accel"],
             out_lane, out["s"], out["d"], out_route, out_pos, out_stopped, out_lc, out_done)

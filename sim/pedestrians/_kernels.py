@@ -1,9 +1,10 @@
 """Numba kernels for pedestrians and crosswalk status. Plain twins: ``_reference.py``.
 
 A pedestrian row keeps its current walk-graph edge in ``route[i, 0]`` and its distance along
-it in ``s``. At the kerb end of a crossing it waits: for the walk signal with enough time
-left to finish, or, at an unsignalised crosswalk, until no approaching vehicle is too close
-to stop. While it waits there it counts as "about to cross" (Road Traffic Act 27(1)).
+it in ``s``. At the kerb end of a crossing it waits until no approaching vehicle is too close
+to stop and, at a signal, for walk with enough time left to finish. While it waits at an
+unsignalised crosswalk (or at a signalised one on walk) it counts as "about to cross"
+(Road Traffic Act 27(1)), so drivers must stop for it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ COMFORT_DECEL = 3.0  # [m/s^2] a driver who would need more than this cannot be 
 
 @nb.njit(cache=True)
 def _may_start(edge, v_walk, e_len, e_cw, cw_state, cw_walk_left_us, cw_vehicle_near):
+    """Step off the kerb: never in front of a car too close to stop; at a signal, only on
+    walk with time enough to reach the other side."""
     c = e_cw[edge]
+    if cw_vehicle_near[c]:
+        return False
     if cw_state[c] == PED_NONE:
-        return not cw_vehicle_near[c]
+        return True
     return cw_state[c] == PED_WALK and cw_walk_left_us[c] >= 1e6 * e_len[edge] / max(v_walk, 0.1)
 
 

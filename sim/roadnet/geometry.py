@@ -1,5 +1,9 @@
 """Load-time geometry: crosswalk polygons, where lanes cross them, and the segment grid.
 
+Object positions follow the OpenDRIVE standard: (s, t) in the road's reference-line frame,
+not shifted by ``<laneOffset>``. (CARLA 0.9.16's ``get_crosswalks`` adds the lane offset,
+so on roads with a centreline taper its crosswalks sit off the painted ones.)
+
 These run once per map load with vectorised NumPy; the per-step queries are Numba kernels
 in :mod:`sim.roadnet._kernels`.
 """
@@ -31,7 +35,10 @@ def build_crosswalks(doc: XodrDoc, reference_pose: PoseFn,
         for obj in road.objects:
             if obj.type != cv.OBJECT_TYPE_CROSSWALK:
                 continue
-            polys.append(_object_polygon(obj, rid, reference_pose))
+            poly = _object_polygon(obj, rid, reference_pose)
+            if len(poly) > 3 and np.allclose(poly[0], poly[-1]):
+                poly = poly[:-1]  # an explicitly closed outline repeats its first corner
+            polys.append(poly)
             roads.append(rid)
             ids.append(obj.id)
             signalised.append(any(r == rid and abs(s - obj.s) <= _SIGNALISED_CROSSWALK_DS
@@ -85,14 +92,18 @@ def _object_polygon(obj, rid: int, reference_pose) -> np.ndarray:
     return np.asarray([(px + c * u - s * v, py + s * u + c * v) for u, v in corners], np.float64)
 
 
+KERB_STANDOFF = 1.0  # [m] pedestrians wait this far outside the painted crosswalk
+
+
 def _crossing_ends(poly: np.ndarray) -> np.ndarray:
-    """The two kerb-side ends of a crosswalk: along its long axis, 0.5 m inside."""
-    centre = poly.mean(axis=0)
-    rel = poly - centre
+    """The two kerb-side waiting points of a crosswalk: on its long axis, KERB_STANDOFF
+    beyond the painted area (the paint spans the carriageway, so this is the pavement)."""
+    rel = poly - poly.mean(axis=0)
     _, _, vt = np.linalg.svd(rel, full_matrices=False)
     axis = vt[0]
     proj = rel @ axis
-    half = max(0.5 * (proj.max() - proj.min()) - 0.5, 0.0)
+    centre = poly.mean(axis=0) + 0.5 * (proj.max() + proj.min()) * axis
+    half = 0.5 * (proj.max() - proj.min()) + KERB_STANDOFF
     return np.stack([centre - half * axis, centre + half * axis])
 
 

@@ -129,7 +129,7 @@ class Crosswalks:
     ptr: (n_cw+1,) int32 CSR into x, y: float64 [m] polygon vertices (not closed).
     road: int32 road the crosswalk belongs to; odr_id: tuple of object ids (str).
     signalised: bool, a vehicle signal head stands within 15 m along the same road.
-    end_x, end_y: (n_cw, 2) float64 [m] the two kerb-side ends of the crossing axis.
+    end_x, end_y: (n_cw, 2) float64 [m] the two kerb-side waiting points (on the pavement).
     lane_ptr: (n_lanes+1,) int32 CSR into lane_cw: int32 crosswalk index,
     lane_s0, lane_s1: float64 [m] where the lane's centreline enters and leaves it.
     """

@@ -12,8 +12,8 @@ Model, per NPC vehicle (rows with ``controlled`` take accel/steer from the actio
    if the merge is clear (still yielding at the crosswalk).
 3. Lateral: MOBIL (right-hand traffic, keep-right bias) for roaming vehicles, left changes on
    even steps and right changes on odd ones so two cars never take one gap from both
-   sides; route-required lane changes use MOBIL's safety test alone. Pure-pursuit steering
-   along the route centreline from the rear axle.
+   sides; route-required lane changes use MOBIL's safety test alone. Steering tracks the
+   route centreline with curvature feedforward and lateral / heading feedback.
 4. Kinematic bicycle (sim.dynamics), then localisation along the route (lane, s, d).
 """
 
@@ -28,7 +28,7 @@ from sim.dynamics._kernels import bicycle_one
 
 # cfg vector layout (see sim.traffic.model.TrafficConfig)
 C_LOOKAHEAD, C_LOOKAHEAD_T, C_B_SAFE, C_LC_THRESHOLD, C_LC_BIAS = 0, 1, 2, 3, 4
-C_LC_COOLDOWN_S, C_RTOR_WAIT_S, C_YELLOW_DECEL, C_PP_GAIN, C_PP_MIN = 5, 6, 7, 8, 9
+C_LC_COOLDOWN_S, C_RTOR_WAIT_S, C_YELLOW_DECEL, C_STEER_LAT, C_STEER_PREVIEW = 5, 6, 7, 8, 9
 C_MERGE_CLEAR, C_LC_MIN_SPEED, C_LC_END_MARGIN = 10, 11, 12
 N_CFG = 13
 
@@ -51,36 +51,112 @@ def idm_accel(v, v0, headway, min_gap, a_max, b_comf, gap, v_lead):
     return a_max * (free - (s_star / g) ** 2)
 
 
+GHOST_MARGIN = 0.2  # [m] a box reaching this far past its lane edge also blocks the neighbour
+
+
 @nb.njit(cache=True)
-def build_lane_index(valid, is_vehicle, lane, s, n_lanes, out_ptr, out_order, out_rank):
-    """Vehicles bucketed by lane and sorted by s (ties by row): CSR ``out_ptr`` (n_lanes+1,),
-    ``out_order`` rows, ``out_rank`` (n,) position of each row in ``out_order`` (-1 if absent)."""
+def _overlap_sides(lane, s, d, yaw, length, width, pt_ptr, pt_s, pt_heading, pt_width):
+    """Whether a vehicle box, seen in its lane's frame, reaches into the left / right
+    neighbour lane: its lateral extent |d| + L/2 |sin dpsi| + W/2 |cos dpsi| past the edge."""
+    k = _lane_index_at(lane, s, pt_ptr, pt_s)
+    dpsi = yaw - pt_heading[k]
+    reach = 0.5 * length * abs(math.sin(dpsi)) + 0.5 * width * abs(math.cos(dpsi))
+    edge = 0.5 * pt_width[k] + GHOST_MARGIN
+    return d + reach > edge, d - reach < -edge
+
+
+@nb.njit(cache=True)
+def build_lane_index(valid, is_vehicle, lane, s, d, yaw, length, width, left, right,
+                     lane_length, pt_ptr, pt_s, pt_heading, pt_width, n_lanes, out_ptr, out_row,
+                     out_s, out_rank, out_ghost):
+    """Vehicles bucketed by lane and sorted by s (ties by row), as CSR entries.
+
+    A vehicle whose box reaches into a neighbour lane (mid lane change, skewed, drifting)
+    gets a "ghost" entry there at the proportional s, so that lane's traffic sees it.
+    out_ptr (n_lanes+1,); out_row / out_s (3n,) entry row and s; out_rank (n,) index of each
+    row's own entry (-1 if not indexed); out_ghost (n, 2) left / right ghost lane or -1.
+    Returns the number of entries.
+    """
     n = valid.shape[0]
     for k in range(n_lanes + 1):
         out_ptr[k] = 0
     for i in range(n):
         out_rank[i] = -1
+        out_ghost[i, 0] = -1
+        out_ghost[i, 1] = -1
         if valid[i] and is_vehicle[i] and lane[i] >= 0:
-            out_ptr[lane[i] + 1] += 1
+            ln = lane[i]
+            out_ptr[ln + 1] += 1
+            into_l, into_r = _overlap_sides(ln, s[i], d[i], yaw[i], length[i], width[i],
+                                            pt_ptr, pt_s, pt_heading, pt_width)
+            if into_l and left[ln] >= 0:
+                out_ghost[i, 0] = left[ln]
+                out_ptr[left[ln] + 1] += 1
+            if into_r and right[ln] >= 0:
+                out_ghost[i, 1] = right[ln]
+                out_ptr[right[ln] + 1] += 1
     for k in range(n_lanes):
         out_ptr[k + 1] += out_ptr[k]
     fill = out_ptr[:-1].copy()
     for i in range(n):
         if valid[i] and is_vehicle[i] and lane[i] >= 0:
-            out_order[fill[lane[i]]] = i
-            fill[lane[i]] += 1
+            ln = lane[i]
+            out_row[fill[ln]] = i
+            out_s[fill[ln]] = s[i]
+            fill[ln] += 1
+            for side in range(2):
+                g = out_ghost[i, side]
+                if g >= 0:
+                    out_row[fill[g]] = i
+                    out_s[fill[g]] = s[i] * lane_length[g] / max(lane_length[ln], 1e-6)
+                    fill[g] += 1
     for ln in range(n_lanes):
         a, b = out_ptr[ln], out_ptr[ln + 1]
         for k in range(a + 1, b):
-            row = out_order[k]
-            m = k - 1
-            while m >= a and (s[out_order[m]] > s[row] or (s[out_order[m]] == s[row]
-                                                             and out_order[m] > row)):
-                out_order[m + 1] = out_order[m]
-                m -= 1
-            out_order[m + 1] = row
+            row, sv = out_row[k], out_s[k]
+            q = k - 1
+            while q >= a and (out_s[q] > sv or (out_s[q] == sv and out_row[q] > row)):
+                out_row[q + 1] = out_row[q]
+                out_s[q + 1] = out_s[q]
+                q -= 1
+            out_row[q + 1] = row
+            out_s[q + 1] = sv
         for k in range(a, b):
-            out_rank[out_order[k]] = k
+            if lane[out_row[k]] == ln:
+                out_rank[out_row[k]] = k
+    return out_ptr[n_lanes]
+
+
+@nb.njit(cache=True)
+def _lane_index_at(lane, s, pt_ptr, pt_s):
+    """Index of the sample at or before s on ``lane``."""
+    lo, hi = pt_ptr[lane], pt_ptr[lane + 1] - 1
+    while hi - lo > 0:
+        mid = (lo + hi + 1) // 2
+        if pt_s[mid] <= s:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@nb.njit(cache=True)
+def _leader_in_lane(i, g, s_g, len_i, lane_ptr, order, ent_s, length):
+    """(row, gap [m]) of the first entry ahead of s_g in lane g that is not row i."""
+    a, b = lane_ptr[g], lane_ptr[g + 1]
+    lo, hi = a, b
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ent_s[mid] <= s_g:
+            lo = mid + 1
+        else:
+            hi = mid
+    while lo < b and order[lo] == i:
+        lo += 1
+    if lo < b:
+        j = order[lo]
+        return j, ent_s[lo] - s_g - 0.5 * (len_i + length[j])
+    return -1, np.inf
 
 
 @nb.njit(cache=True)
@@ -91,14 +167,7 @@ def _is_neighbour(a, b, left, right):
 @nb.njit(cache=True)
 def _lane_value_at(lane, s, pt_ptr, pt_s, values):
     """Value of a per-point array at the sample at or before s on ``lane``."""
-    lo, hi = pt_ptr[lane], pt_ptr[lane + 1] - 1
-    while hi - lo > 0:
-        mid = (lo + hi + 1) // 2
-        if pt_s[mid] <= s:
-            lo = mid
-        else:
-            hi = mid - 1
-    return values[lo]
+    return values[_lane_index_at(lane, s, pt_ptr, pt_s)]
 
 
 @nb.njit(cache=True)
@@ -124,11 +193,14 @@ def _pick_successor(lane, u, succ_ptr, succ, lane_open):
     for k in range(succ_ptr[lane], succ_ptr[lane + 1]):
         if lane_open[succ[k]]:
             count += 1
+    any_open = count > 0
+    if not any_open:  # only closed lanes (a bus lane in its hours) lead on: take one, then
+        count = succ_ptr[lane + 1] - succ_ptr[lane]  # merge out of it as soon as possible
     if count == 0:
         return -1
     pick = min(int(u * count), count - 1)
     for k in range(succ_ptr[lane], succ_ptr[lane + 1]):
-        if lane_open[succ[k]]:
+        if lane_open[succ[k]] or not any_open:
             if pick == 0:
                 return succ[k]
             pick -= 1
@@ -158,13 +230,13 @@ def _extend_route(route_row, pos, u, succ_ptr, succ, lane_open, left, right):
 
 
 @nb.njit(cache=True)
-def _leader(i, lane_i, s_i, len_i, route_row, pos, lane_ptr, order, rank, s, length,
+def _leader(i, lane_i, s_i, len_i, route_row, pos, lane_ptr, order, ent_s, rank, length,
             lane_length, left, right, lookahead):
     """(row, gap [m] bumper to bumper) of the first vehicle ahead along the route."""
     k = rank[i]
     if k >= 0 and k + 1 < lane_ptr[lane_i + 1]:
         j = order[k + 1]
-        return j, s[j] - s_i - 0.5 * (len_i + length[j])
+        return j, ent_s[k + 1] - s_i - 0.5 * (len_i + length[j])
     dist = lane_length[lane_i] - s_i
     cur = lane_i
     r = pos + 1
@@ -175,7 +247,7 @@ def _leader(i, lane_i, s_i, len_i, route_row, pos, lane_ptr, order, rank, s, len
         a = lane_ptr[nxt]
         if a < lane_ptr[nxt + 1]:
             j = order[a]
-            return j, dist + s[j] - 0.5 * (len_i + length[j])
+            return j, dist + ent_s[a] - 0.5 * (len_i + length[j])
         dist += lane_length[nxt]
         cur = nxt
         r += 1
@@ -183,13 +255,13 @@ def _leader(i, lane_i, s_i, len_i, route_row, pos, lane_ptr, order, rank, s, len
 
 
 @nb.njit(cache=True)
-def _merge_clear(j_lane, succ_ptr, succ, pred_ptr, pred, lane_ptr, order, s, speed,
+def _merge_clear(j_lane, succ_ptr, succ, pred_ptr, pred, lane_ptr, order, ent_s, speed,
                  lane_length, lane_sig, clear_dist):
     """True when a right turn through junction lane ``j_lane`` on red cannot cut anyone off."""
     for k in range(succ_ptr[j_lane], succ_ptr[j_lane + 1]):
         out = succ[k]
         a = lane_ptr[out]
-        if a < lane_ptr[out + 1] and s[order[a]] < clear_dist:
+        if a < lane_ptr[out + 1] and ent_s[a] < clear_dist:
             return False
         for m in range(pred_ptr[out], pred_ptr[out + 1]):
             other = pred[m]
@@ -204,7 +276,7 @@ def _merge_clear(j_lane, succ_ptr, succ, pred_ptr, pred, lane_ptr, order, s, spe
                 b = lane_ptr[app + 1]
                 if b > lane_ptr[app]:
                     last = order[b - 1]
-                    if lane_length[app] - s[last] < clear_dist and speed[last] > 1.0:
+                    if lane_length[app] - ent_s[b - 1] < clear_dist and speed[last] > 1.0:
                         return False
     return True
 
@@ -243,21 +315,49 @@ def _free_speed(i, lane_i, s_i, v, v_desired, speed_factor, b_comf, pt_ptr, pt_s
 
 
 @nb.njit(cache=True)
-def _has_open_successor(lane, succ_ptr, succ, lane_open):
-    for k in range(succ_ptr[lane], succ_ptr[lane + 1]):
-        if lane_open[succ[k]]:
+def _must_yield(i, j_lane, app, dist_me, v, conf_ptr, conf, pred_ptr, pred, lane_junction,
+                lane_sig, lane_length, lane_ptr, order, ent_s, speed):
+    """Whether to wait before entering junction lane ``j_lane`` from approach ``app``.
+
+    Wait while a vehicle is on a junction lane that crosses or merges with ours, or while
+    one heading for such a lane (and not held by a red) reaches the junction first: the
+    earlier time to the entry goes, the lower approach lane index breaks ties. Both sides
+    compute the same comparison, so exactly one of them waits.
+    """
+    t_me = dist_me / max(v, 1.0)
+    for k in range(conf_ptr[j_lane], conf_ptr[j_lane + 1]):
+        other = conf[k]
+        if lane_ptr[other + 1] > lane_ptr[other]:
             return True
+        if lane_sig[other] == SIG_RED:
+            continue
+        for q in range(pred_ptr[other], pred_ptr[other + 1]):
+            p = pred[q]
+            if p == app or lane_junction[p] >= 0 or lane_ptr[p + 1] == lane_ptr[p]:
+                continue
+            e = lane_ptr[p + 1] - 1
+            if order[e] == i:
+                continue
+            t_other = (lane_length[p] - ent_s[e]) / max(speed[order[e]], 1.0)
+            if t_other < 8.0 and (t_other < t_me or (t_other == t_me and p < app)):
+                return True
     return False
 
 
 @nb.njit(cache=True)
 def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam, stop_done,
-                    time_us, stopped_since, lane_length, lane_turn, lane_stop_s, left, right,
-                    succ_ptr, succ, pred_ptr, pred, lane_sig, lane_open, lane_ptr, order, s,
-                    speed, cw_ptr, cw_idx, cw_s0, cw_blocked, cfg):
+                    time_us, stopped_since, lane_length, lane_turn, lane_stop_s, lane_junction,
+                    left, right, succ_ptr, succ, pred_ptr, pred, conf_ptr, conf, lane_sig,
+                    lane_open, lane_ptr, order, ent_s, speed, cw_ptr, cw_idx, cw_s0, cw_blocked,
+                    cfg):
     """Minimum IDM acceleration over virtual stopped obstacles ahead along the route, and
     whether the vehicle now stands at a red stop line before a right turn long enough to
-    have made the Korean full stop."""
+    have made the Korean full stop.
+
+    Obstacles: crosswalks someone is on or about to step on; the end of the route or of a
+    lane where a lane change is still due; red (and comfortably stoppable yellow) stop
+    lines; and the junction entry while a vehicle is still on a junction lane crossing or
+    merging with ours (drivers do not enter a box someone is still clearing)."""
     a_min = np.inf
     at_rtor_line = False
     lookahead = cfg[C_LOOKAHEAD] + cfg[C_LOOKAHEAD_T] * v
@@ -274,12 +374,19 @@ def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam
                     a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
         change_needed = _is_neighbour(cur, nxt, left, right)
         if nxt < 0 or change_needed:
-            open_ahead = roam and nxt < 0 and _has_open_successor(cur, succ_ptr, succ, lane_open)
+            open_ahead = roam and nxt < 0 and succ_ptr[cur + 1] > succ_ptr[cur]
             if not open_ahead:  # route end, dead end, or a lane change still to make
                 end = lane_length[cur] - (cfg[C_LC_END_MARGIN] if change_needed else 0.0)
                 gap = off + end - 0.5 * len_i
                 a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
             break
+        if lane_junction[nxt] >= 0 and lane_junction[cur] < 0:
+            entry = lane_stop_s[cur] if not math.isnan(lane_stop_s[cur]) else lane_length[cur]
+            gap = off + entry - 0.5 * len_i
+            if -0.5 < gap < v * v / (2.0 * bc) + 10.0 and _must_yield(
+                    i, nxt, cur, off + lane_length[cur], v, conf_ptr, conf, pred_ptr, pred,
+                    lane_junction, lane_sig, lane_length, lane_ptr, order, ent_s, speed):
+                a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
         sig = lane_sig[nxt]
         if (sig == SIG_RED or sig == SIG_YELLOW) and not math.isnan(lane_stop_s[cur]):
             gap = off + lane_stop_s[cur] - 0.5 * len_i
@@ -290,7 +397,7 @@ def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam
                 if sig == SIG_RED and lane_turn[nxt] == TURN_RIGHT:
                     if stop_done == cur:
                         stop = not _merge_clear(nxt, succ_ptr, succ, pred_ptr, pred, lane_ptr,
-                                                order, s, speed, lane_length, lane_sig,
+                                                order, ent_s, speed, lane_length, lane_sig,
                                                 cfg[C_MERGE_CLEAR])
                     elif cur == lane_i and gap < mg + 3.0 and v < 0.1 and (
                             time_us - stopped_since >= cfg[C_RTOR_WAIT_S] * 1e6):
@@ -305,8 +412,8 @@ def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam
 
 @nb.njit(cache=True)
 def _mobil(i, lane_i, s_i, v, tgt, a_cur, lead_gap, lead_row, safety_only, b_safe, threshold,
-           lane_ptr, order, rank, s, speed, length, lane_length, v_desired, headway, min_gap,
-           a_max, b_comf, politeness, v0_i):
+           lane_ptr, order, ent_s, rank, succ_ptr, succ, pred_ptr, pred, speed, length,
+           lane_length, v_desired, headway, min_gap, a_max, b_comf, politeness, v0_i):
     """MOBIL for a change from lane_i to tgt. ``a_cur`` is the vehicle's leader-following
     acceleration plus the direction bias. Returns (go, s on the target lane [m])."""
     s_t = s_i * lane_length[tgt] / max(lane_length[lane_i], 1e-6)
@@ -314,24 +421,50 @@ def _mobil(i, lane_i, s_i, v, tgt, a_cur, lead_gap, lead_row, safety_only, b_saf
     lo, hi = a, b
     while lo < hi:
         mid = (lo + hi) // 2
-        if s[order[mid]] <= s_t:
+        if ent_s[mid] <= s_t:
             lo = mid + 1
         else:
             hi = mid
-    new_lead = order[lo] if lo < b else -1
-    new_fol = order[lo - 1] if lo > a else -1
+    fl = lo
+    while fl < b and order[fl] == i:  # skip our own ghost
+        fl += 1
+    bk = lo - 1
+    while bk >= a and order[bk] == i:
+        bk -= 1
+    new_lead = order[fl] if fl < b else -1
+    lead_s = ent_s[fl] if fl < b else np.inf
+    if new_lead < 0:  # the leader may already be on a lane the target leads into
+        for q in range(succ_ptr[tgt], succ_ptr[tgt + 1]):
+            nq = succ[q]
+            e = lane_ptr[nq]
+            while e < lane_ptr[nq + 1] and order[e] == i:
+                e += 1
+            if e < lane_ptr[nq + 1] and ent_s[e] + lane_length[tgt] < lead_s:
+                new_lead = order[e]
+                lead_s = ent_s[e] + lane_length[tgt]
+    new_fol = order[bk] if bk >= a else -1
+    fol_s = ent_s[bk] if bk >= a else -np.inf
+    if new_fol < 0:  # the follower may still be on a lane leading into the target
+        for q in range(pred_ptr[tgt], pred_ptr[tgt + 1]):
+            p = pred[q]
+            e = lane_ptr[p + 1] - 1
+            while e >= lane_ptr[p] and order[e] == i:
+                e -= 1
+            if e >= lane_ptr[p] and ent_s[e] - lane_length[p] > fol_s:
+                new_fol = order[e]
+                fol_s = ent_s[e] - lane_length[p]
     li = length[i]
     gap_f = np.inf
     v_nl = 0.0
     if new_lead >= 0:
-        gap_f = s[new_lead] - s_t - 0.5 * (li + length[new_lead])
+        gap_f = lead_s - s_t - 0.5 * (li + length[new_lead])
         v_nl = speed[new_lead]
         if gap_f < 0.5:
             return False, 0.0
     a_fol_after = 0.0
     a_fol_before = 0.0
     if new_fol >= 0:
-        gap_b = s_t - s[new_fol] - 0.5 * (li + length[new_fol])
+        gap_b = s_t - fol_s - 0.5 * (li + length[new_fol])
         if gap_b < 0.5:
             return False, 0.0
         f = new_fol
@@ -339,7 +472,7 @@ def _mobil(i, lane_i, s_i, v, tgt, a_cur, lead_gap, lead_row, safety_only, b_saf
                                 b_comf[f], gap_b, v)
         if a_fol_after < -b_safe:
             return False, 0.0
-        gap_fb = np.inf if new_lead < 0 else s[new_lead] - s[f] - 0.5 * (
+        gap_fb = np.inf if new_lead < 0 else lead_s - fol_s - 0.5 * (
             length[f] + length[new_lead])
         a_fol_before = idm_accel(speed[f], v_desired[f], headway[f], min_gap[f], a_max[f],
                                  b_comf[f], gap_fb, v_nl)
@@ -351,7 +484,7 @@ def _mobil(i, lane_i, s_i, v, tgt, a_cur, lead_gap, lead_row, safety_only, b_saf
     k = rank[i]
     if k > lane_ptr[lane_i]:
         o = order[k - 1]
-        gap_o = s_i - s[o] - 0.5 * (li + length[o])
+        gap_o = s_i - ent_s[k - 1] - 0.5 * (li + length[o])
         a_old_before = idm_accel(speed[o], v_desired[o], headway[o], min_gap[o], a_max[o],
                                  b_comf[o], gap_o, v)
         gap_o2 = np.inf if lead_row < 0 else gap_o + li + lead_gap
@@ -404,25 +537,63 @@ def _localise(lane0, s_guess, x, y, row, pos, pt_ptr, pt_s, pt_x, pt_y, lane_len
 
 
 @nb.njit(cache=True)
-def _pure_pursuit(x, y, yaw, wheelbase, v, lane, s_here, row, pos, lane_length, left, right,
-                  pt_ptr, pt_s, pt_x, pt_y, cfg):
-    """Front-wheel angle [rad] steering the rear axle to a point Ld ahead on the route."""
-    rx = x - 0.5 * wheelbase * math.cos(yaw)
-    ry = y - 0.5 * wheelbase * math.sin(yaw)
-    rem = s_here + cfg[C_PP_MIN] + cfg[C_PP_GAIN] * v
+def _dist_to_junction(lane, s, row, pos, lane_length, lane_junction, left, right):
+    """Distance [m] from (lane, s) to the next junction lane on the route (inf if none)."""
+    if lane_junction[lane] >= 0:
+        return 0.0
+    dist = lane_length[lane] - s
     cur, r = lane, pos
-    while rem > lane_length[cur]:
-        nxt = row[r + 1] if r + 1 < row.shape[0] else -1
+    while r + 1 < row.shape[0]:
+        nxt = row[r + 1]
         if nxt < 0 or _is_neighbour(cur, nxt, left, right):
-            rem = lane_length[cur]
-            break
-        rem -= lane_length[cur]
+            return np.inf
+        if lane_junction[nxt] >= 0:
+            return dist
+        dist += lane_length[nxt]
         cur = nxt
         r += 1
-    tx, ty = _point_on_lane(cur, rem, pt_ptr, pt_s, pt_x, pt_y)
-    dist = max(math.hypot(tx - rx, ty - ry), 1e-3)
-    alpha = math.atan2(ty - ry, tx - rx) - yaw
-    return math.atan2(2.0 * wheelbase * math.sin(alpha), dist)
+    return np.inf
+
+
+@nb.njit(cache=True)
+def _curvature_ahead(lane, s_ahead, row, pos, lane_length, left, right, pt_ptr, pt_s, pt_curv):
+    """Path curvature [1/m] at ``s_ahead`` along the route from (lane, pos)."""
+    cur, r = lane, pos
+    while s_ahead > lane_length[cur]:
+        nxt = row[r + 1] if r + 1 < row.shape[0] else -1
+        if nxt < 0 or _is_neighbour(cur, nxt, left, right):
+            s_ahead = lane_length[cur]
+            break
+        s_ahead -= lane_length[cur]
+        cur = nxt
+        r += 1
+    return _lane_value_at(cur, s_ahead, pt_ptr, pt_s, pt_curv)
+
+
+@nb.njit(cache=True)
+def path_steer(v, yaw, yaw_rate, wheelbase, d, lane_heading, kappa_ref, preview, lat_accel):
+    """Front-wheel angle [rad] that keeps the box centre on the lane centreline.
+
+    Curvature command kappa = kappa_ref - d / P^2 - 2 zeta sin(e_psi) / P (zeta = 0.9) with
+    e_psi the angle between the centre's velocity (yaw + slip) and the lane; P = preview [m]
+    makes the correction settle over the same distance at any speed. The correction is
+    capped at ``lat_accel`` [m/s^2] so lane changes stay comfortable. Inverted exactly for
+    the kinematic bicycle about the centre (l_r = L/2).
+    """
+    if wheelbase <= 0.0:
+        return 0.0
+    half = 0.5 * wheelbase
+    beta = 0.0
+    if abs(v) > 0.5:
+        beta = math.asin(max(-1.0, min(1.0, yaw_rate * half / v)))
+    e_psi = yaw + beta - lane_heading
+    e_psi = math.atan2(math.sin(e_psi), math.cos(e_psi))
+    corr = -d / (preview * preview) - 1.8 * math.sin(e_psi) / preview
+    cap = lat_accel / max(v * v, 1.0)
+    corr = max(min(corr, cap), -cap)
+    kappa = kappa_ref + corr
+    sb = max(-0.95, min(0.95, kappa * half))
+    return math.atan(2.0 * math.tan(math.asin(sb)))
 
 
 NEVER = -(2 ** 62)  # == sim.state.NEVER_US
@@ -432,30 +603,35 @@ NEVER = -(2 ** 62)  # == sim.state.NEVER_US
 def vehicle_step(
         time_us, dt, step_parity,
         valid, is_vehicle, kind, controlled, act_accel, act_steer, act_reverse,
-        x, y, yaw, speed, length, lane, s, d,
+        x, y, yaw, yaw_rate, speed, length, width, lane, s, d,
         v_desired, speed_factor, headway, min_gap, a_max, b_comf, politeness, wheelbase,
         route, route_pos, roam, stopped_since, last_lc, stop_done,
         kind_max_decel, kind_max_steer, kind_max_speed, kind_lane_open,
         lane_length, succ_ptr, succ, pred_ptr, pred, left, right, lane_turn, lane_stop_s,
-        lane_junction, lane_vcurve, lane_vmin, lane_sig,
-        pt_ptr, pt_s, pt_x, pt_y, pt_speed, pt_flags, pt_width,
+        lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_sig,
+        pt_ptr, pt_s, pt_x, pt_y, pt_heading, pt_curv, pt_speed, pt_flags, pt_width,
         cw_ptr, cw_idx, cw_s0, cw_blocked, u, cfg,
         out_x, out_y, out_yaw, out_speed, out_yaw_rate, out_accel, out_lane, out_s, out_d,
         out_route, out_route_pos, out_stopped_since, out_last_lc, out_stop_done):
     """Advance every valid vehicle row by ``dt`` [s]; other rows are copied unchanged.
 
     Shapes: per-actor arrays (n,), route / out_route (n, R) int32, kind tables (N_KINDS,),
-    kind_lane_open (N_KINDS, n_lanes) bool, lane arrays (n_lanes,), point arrays
-    (n_points,), crosswalk crossings CSR ``cw_ptr`` (n_lanes+1,) into cw_idx / cw_s0,
-    cw_blocked (n_cw,) bool, ``u`` (n,) uniform draws in [0, 1), ``cfg`` (N_CFG,) float64.
-    Units: m, s, rad; times in us. ``step_parity`` 0 lets MOBIL look left, 1 right.
+    kind_lane_open (N_KINDS, n_lanes) bool, lane arrays (n_lanes,), junction-lane conflicts
+    CSR ``conf_ptr`` (n_lanes+1,) into ``conf``, point arrays (n_points,), crosswalk
+    crossings CSR ``cw_ptr`` (n_lanes+1,) into cw_idx / cw_s0, cw_blocked (n_cw,) bool, ``u``
+    (n,) uniform draws in [0, 1), ``cfg`` (N_CFG,) float64. Units: m, s, rad; times in us.
+    ``step_parity`` 0 lets MOBIL look left, 1 right.
     """
     n = valid.shape[0]
     n_lanes = lane_length.shape[0]
     lane_ptr = np.empty(n_lanes + 1, np.int64)
-    order = np.empty(n, np.int64)
+    order = np.empty(3 * n, np.int64)
+    ent_s = np.empty(3 * n, np.float64)
     rank = np.empty(n, np.int64)
-    build_lane_index(valid, is_vehicle, lane, s, n_lanes, lane_ptr, order, rank)
+    ghost = np.empty((n, 2), np.int64)
+    build_lane_index(valid, is_vehicle, lane, s, d, yaw, length, width, left, right, lane_length,
+                     pt_ptr, pt_s, pt_heading, pt_width, n_lanes, lane_ptr, order, ent_s, rank,
+                     ghost)
     for i in range(n):
         out_x[i], out_y[i], out_yaw[i], out_speed[i] = x[i], y[i], yaw[i], speed[i]
         out_yaw_rate[i], out_accel[i] = 0.0, 0.0
@@ -481,44 +657,69 @@ def vehicle_step(
             if roam[i]:
                 pos = _extend_route(row, pos, u[i], succ_ptr, succ, lane_open, left, right)
             lookahead = cfg[C_LOOKAHEAD] + cfg[C_LOOKAHEAD_T] * v
-            lead, lead_gap = _leader(i, li, si, length[i], row, pos, lane_ptr, order, rank, s,
-                                     length, lane_length, left, right, lookahead)
+            lead, lead_gap = _leader(i, li, si, length[i], row, pos, lane_ptr, order, ent_s,
+                                     rank, length, lane_length, left, right, lookahead)
             v0 = _free_speed(i, li, si, v, v_desired, speed_factor, b_comf[i], pt_ptr, pt_s,
                              pt_speed, lane_vcurve, lane_vmin, row, pos, lane_length, left,
                              right, lookahead)
             v_lead = speed[lead] if lead >= 0 else 0.0
             a_lead = idm_accel(v, v0, headway[i], min_gap[i], a_max[i], b_comf[i], lead_gap,
                                v_lead)
+            for side in range(2):  # while our box still reaches into a neighbour lane
+                g = ghost[i, side]
+                if g >= 0:
+                    s_g = si * lane_length[g] / max(lane_length[li], 1e-6)
+                    jg, gap_g = _leader_in_lane(i, g, s_g, length[i], lane_ptr, order, ent_s,
+                                                length)
+                    if jg >= 0:
+                        a_lead = min(a_lead, idm_accel(v, v0, headway[i], min_gap[i], a_max[i],
+                                                       b_comf[i], gap_g, speed[jg]))
             a_obs, at_line = _obstacle_accel(
                 i, li, si, length[i], v, v0, headway[i], min_gap[i], a_max[i], b_comf[i], row,
                 pos, roam[i], stop_done[i], time_us, stopped_since[i], lane_length, lane_turn,
-                lane_stop_s, left, right, succ_ptr, succ, pred_ptr, pred, lane_sig, lane_open,
-                lane_ptr, order, s, speed, cw_ptr, cw_idx, cw_s0, cw_blocked, cfg)
+                lane_stop_s, lane_junction, left, right, succ_ptr, succ, pred_ptr, pred,
+                conf_ptr, conf, lane_sig, lane_open, lane_ptr, order, ent_s, speed, cw_ptr,
+                cw_idx, cw_s0, cw_blocked, cfg)
             if at_line:
                 out_stop_done[i] = li
             acc = min(a_lead, a_obs)
+            # lane changes: required by the route, forced off a closed lane, or MOBIL's choice
             nxt = row[pos + 1] if pos + 1 < row.shape[0] else -1
-            required = _is_neighbour(li, nxt, left, right)
-            may = (lane_junction[li] < 0
+            req = nxt if _is_neighbour(li, nxt, left, right) else -1
+            if req < 0 and roam[i] and not lane_open[li]:
+                for cand in (left[li], right[li]):
+                    if cand >= 0 and lane_open[cand]:
+                        req = cand
+                        break
+            required = req >= 0
+            # one lane change at a time: the last must be over (cooldown, back on a centre)
+            may = (lane_junction[li] < 0 and abs(d[i]) < 0.5
                    and time_us - last_lc[i] >= cfg[C_LC_COOLDOWN_S] * 1e6
                    and (required or (roam[i] and v > cfg[C_LC_MIN_SPEED]
-                                     and lane_length[li] - si > cfg[C_LC_END_MARGIN])))
+                                     and _dist_to_junction(li, si, row, pos, lane_length,
+                                                           lane_junction, left, right)
+                                     > cfg[C_LC_END_MARGIN] + 2.0 * v)))
             if may:
                 flags_here = _lane_value_at(li, si, pt_ptr, pt_s, pt_flags)
                 for side in range(2):
                     tgt = left[li] if side == 0 else right[li]
-                    if tgt < 0 or not lane_open[tgt] or (flags_here & (1 << side)) == 0:
+                    if tgt < 0 or (flags_here & (1 << side)) == 0:
                         continue
-                    if (required and tgt != nxt) or (not required and side != step_parity):
+                    if required:
+                        if tgt != req:
+                            continue
+                    elif side != step_parity or not lane_open[tgt]:
                         continue
                     bias = cfg[C_LC_BIAS] if side == 0 else -cfg[C_LC_BIAS]  # keep right
                     go, s_t = _mobil(i, li, si, v, tgt, a_lead + bias, lead_gap, lead,
                                      required, cfg[C_B_SAFE], cfg[C_LC_THRESHOLD], lane_ptr,
-                                     order, rank, s, speed, length, lane_length, v_desired,
-                                     headway, min_gap, a_max, b_comf, politeness, v0)
+                                     order, ent_s, rank, succ_ptr, succ, pred_ptr, pred,
+                                     speed, length,
+                                     lane_length, v_desired, headway, min_gap, a_max, b_comf,
+                                     politeness, v0)
                     if go:
-                        if required:
-                            pos += 1
+                        if tgt == nxt:
+                            pos += 1  # the change the route asked for
                         else:
                             row[pos] = tgt
                             for k in range(pos + 1, row.shape[0]):
@@ -529,8 +730,13 @@ def vehicle_step(
                         out_last_lc[i] = time_us
                         break
             acc = max(min(acc, a_max[i]), -kind_max_decel[kd])
-            steer = _pure_pursuit(x[i], y[i], yaw[i], wheelbase[i], v, li, si, row, pos,
-                                  lane_length, left, right, pt_ptr, pt_s, pt_x, pt_y, cfg)
+            _, s_now, d_now, _ = _localise(li, si, x[i], y[i], row, pos, pt_ptr, pt_s, pt_x,
+                                           pt_y, lane_length, left, right)
+            kref = _curvature_ahead(li, s_now + v * dt + 0.5, row, pos, lane_length, left,
+                                    right, pt_ptr, pt_s, pt_curv)
+            steer = path_steer(v, yaw[i], yaw_rate[i], wheelbase[i], d_now,
+                               _lane_value_at(li, s_now, pt_ptr, pt_s, pt_heading), kref,
+                               cfg[C_STEER_PREVIEW], cfg[C_STEER_LAT])
             steer = max(min(steer, kind_max_steer[kd]), -kind_max_steer[kd])
         (out_x[i], out_y[i], out_yaw[i], out_speed[i], out_yaw_rate[i],
          out_accel[i]) = bicycle_one(x[i], y[i], yaw[i], v, acc, steer, wheelbase[i],
@@ -548,7 +754,10 @@ def vehicle_step(
                                           pt_ptr, pt_s, pt_x, pt_y, lane_length, left, right)
                 if abs(sd) < abs(nd):
                     nl, ns, nd = sl, ss, sd
-                    row[npos] = nl
+                    if npos + 1 < row.shape[0] and row[npos + 1] == nl:
+                        npos += 1  # the lane change its route asked for
+                    else:
+                        row[npos] = nl
         if out_stop_done[i] >= 0 and nl != out_stop_done[i]:
             out_stop_done[i] = -1  # the full-stop record belongs to the approach lane only
         out_lane[i], out_s[i], out_d[i], out_route_pos[i] = nl, ns, nd, npos

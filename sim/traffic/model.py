@@ -28,11 +28,11 @@ class TrafficConfig:
     lane_change_cooldown_s: float = 4.0
     rtor_full_stop_s: float = 1.0  # Korean right turn on red: full stop this long first
     yellow_decel: float = 3.0  # [m/s^2] stop on yellow only if this braking suffices
-    pursuit_gain_s: float = 0.6  # pure-pursuit look-ahead = min + gain * speed
-    pursuit_min_m: float = 4.0
+    steer_preview_m: float = 6.0  # lateral corrections settle over about this distance
+    steer_lat_accel: float = 2.5  # [m/s^2] cap on the lateral acceleration of corrections
     merge_clear_m: float = 30.0  # free target lane needed for a right turn on red
     lane_change_min_speed: float = 2.0  # [m/s] no discretionary changes in crawling queues
-    lane_change_end_margin_m: float = 15.0  # no discretionary change this close to a lane end
+    lane_change_end_margin_m: float = 15.0  # no discretionary change this close (+2 s) to junctions
     curve_lat_accel: float = 2.0  # [m/s^2] comfortable lateral acceleration in turns
 
     def __post_init__(self):
@@ -54,8 +54,8 @@ class TrafficConfig:
         cfg[K.C_LC_COOLDOWN_S] = self.lane_change_cooldown_s
         cfg[K.C_RTOR_WAIT_S] = self.rtor_full_stop_s
         cfg[K.C_YELLOW_DECEL] = self.yellow_decel
-        cfg[K.C_PP_GAIN] = self.pursuit_gain_s
-        cfg[K.C_PP_MIN] = self.pursuit_min_m
+        cfg[K.C_STEER_LAT] = self.steer_lat_accel
+        cfg[K.C_STEER_PREVIEW] = self.steer_preview_m
         cfg[K.C_MERGE_CLEAR] = self.merge_clear_m
         cfg[K.C_LC_MIN_SPEED] = self.lane_change_min_speed
         cfg[K.C_LC_END_MARGIN] = self.lane_change_end_margin_m
@@ -67,22 +67,32 @@ class LaneTables:
     """Per-lane values the traffic kernel needs beyond the network itself.
 
     vcurve: (n_lanes,) float64 [m/s] comfortable speed for the lane's sharpest curvature;
-    vmin: (n_lanes,) float64 [m/s] lowest posted limit anywhere on the lane.
+    vmin: (n_lanes,) float64 [m/s] lowest posted limit anywhere on the lane;
+    pt_curv: (n_points,) float64 [1/m] signed centreline curvature at each sample (left +).
     """
 
     vcurve: np.ndarray
     vmin: np.ndarray
+    pt_curv: np.ndarray
 
 
 def lane_tables(net: RoadNetwork, cfg: TrafficConfig) -> LaneTables:
     ln, p = net.lanes, net.points
     vcurve = np.full(ln.n, np.inf)
     vmin = np.empty(ln.n)
+    curv = np.zeros(p.n)
     for i in range(ln.n):
         a, b = ln.pt_ptr[i], ln.pt_ptr[i + 1]
         vmin[i] = p.speed_limit[a:b].min()
         if b - a < 3:
             continue
+        # central differences of heading over arc length, one-sided at the ends
+        h = np.unwrap(p.heading[a:b])
+        raw = np.gradient(h, p.s[a:b])
+        # CARLA's headings are float32: average over ~2 m to keep steering smooth
+        k = max(1, int(round(2.0 / max(float(np.median(np.diff(p.s[a:b]))), 1e-3))))
+        pad = np.pad(raw, (k // 2, k - 1 - k // 2), mode="edge")
+        curv[a:b] = np.convolve(pad, np.ones(k) / k, mode="valid")
         dh = np.abs(np.angle(np.exp(1j * np.diff(p.heading[a:b]))))
         ds = np.maximum(np.diff(p.s[a:b]), 1e-6)
         # curvature over ~3 m windows smooths the sampling noise of short steps
@@ -92,7 +102,7 @@ def lane_tables(net: RoadNetwork, cfg: TrafficConfig) -> LaneTables:
         kmax = float(kappa.max()) if kappa.size else 0.0
         if kmax > 1e-4:
             vcurve[i] = float(np.sqrt(cfg.curve_lat_accel / kmax))
-    return LaneTables(vcurve=vcurve, vmin=vmin)
+    return LaneTables(vcurve=vcurve, vmin=vmin, pt_curv=curv)
 
 
 def kind_lane_open(net: RoadNetwork, time_of_day_s: float) -> np.ndarray:
@@ -101,3 +111,38 @@ def kind_lane_open(net: RoadNetwork, time_of_day_s: float) -> np.ndarray:
     for kind in ActorKind:
         out[int(kind)] = lane_access_mask(net, kind, time_of_day_s)
     return out
+
+
+def junction_conflicts(net: RoadNetwork, clearance: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Which junction lanes cross or merge with which: CSR (ptr (n_lanes+1,), lanes) int32.
+
+    Two lanes of one junction conflict when their centrelines come closer than
+    ``clearance`` [m] (two cars would touch) or when they lead into the same lane. Lanes
+    leaving the same approach lane do not: their cars queue in that lane anyway.
+    """
+    ln, p = net.lanes, net.points
+    lists: list[list[int]] = [[] for _ in range(ln.n)]
+    for jid in np.unique(ln.junction[ln.junction >= 0]):
+        members = np.flatnonzero((ln.junction == jid) & (ln.type == 1))
+        pts = [np.stack([p.x[ln.pt_ptr[m]:ln.pt_ptr[m + 1]], p.y[ln.pt_ptr[m]:ln.pt_ptr[m + 1]]],
+                        axis=1) for m in members]
+        for a in range(len(members)):
+            for b in range(a + 1, len(members)):
+                la, lb = int(members[a]), int(members[b])
+                if set(ln.predecessors(la)) & set(ln.predecessors(lb)):
+                    continue
+                merge = bool(set(ln.successors(la)) & set(ln.successors(lb)))
+                if not merge:
+                    pa, pb = pts[a], pts[b]
+                    lo = np.maximum(pa.min(0), pb.min(0)) - clearance
+                    hi = np.minimum(pa.max(0), pb.max(0)) + clearance
+                    if np.any(lo > hi):
+                        continue
+                    dist = np.sqrt(((pa[:, None, :] - pb[None, :, :]) ** 2).sum(-1))
+                    if dist.min() >= clearance:
+                        continue
+                lists[la].append(lb)
+                lists[lb].append(la)
+    ptr = np.zeros(ln.n + 1, np.int32)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    return ptr, np.asarray([j for x in lists for j in sorted(x)], np.int32)

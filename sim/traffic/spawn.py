@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 
 from sim.actors import KIND_PROPS, ActorKind
+from sim.collision._kernels import boxes_overlap
 from sim.pedestrians.walkgraph import WalkGraph
 from sim.roadnet.network import LANE_JUNCTION, RoadNetwork
 from sim.roadnet.queries import lane_access_mask, pose_at
@@ -87,6 +88,28 @@ def _fill_vehicle(net, a, row, actor_id, kind, route, s, speed, roam, rng) -> No
     m["roam"][row] = roam
 
 
+STOP_LINE_CLEARANCE = 25.0  # [m] no spawning closer than this to a stop line: a car put
+# there at speed could not stop for red
+
+
+def _last_spawn_s(ln, lane: int) -> float:
+    """Furthest s [m] a vehicle centre may be spawned at on ``lane``."""
+    if np.isfinite(ln.stop_s[lane]):
+        return float(ln.stop_s[lane]) - STOP_LINE_CLEARANCE
+    if len(ln.successors(lane)) and any(ln.junction[v] >= 0 for v in ln.successors(lane)):
+        return float(ln.length[lane]) - 10.0
+    return float(ln.length[lane]) - 1.0
+
+
+def _touches(a, b, margin: float = 0.5) -> bool:
+    """Boxes (x, y, heading, length, width) closer than ``margin`` [m] (inflated overlap)."""
+    if np.hypot(a[0] - b[0], a[1] - b[1]) > 0.5 * (np.hypot(a[3], a[4]) + np.hypot(b[3], b[4])) \
+            + 2 * margin:
+        return False
+    return bool(boxes_overlap(a[0], a[1], a[2], a[3] + 2 * margin, a[4] + 2 * margin,
+                              b[0], b[1], b[2], b[3] + 2 * margin, b[4] + 2 * margin))
+
+
 def spawn_traffic(net: RoadNetwork, state: WorldState, rng: np.random.Generator,
                   n_vehicles: int, first_id: int = 1000, mix: dict | None = None,
                   time_of_day_s: float | None = None, speed_fraction: float = 0.6,
@@ -111,6 +134,8 @@ def spawn_traffic(net: RoadNetwork, state: WorldState, rng: np.random.Generator,
             occupied.setdefault(int(state.lane[k]), []).append(
                 (state.s[k] - state.length[k] / 2, state.s[k] + state.length[k] / 2))
     usable = (ln.flags & LANE_JUNCTION) == 0
+    boxes = [(a["x"][k], a["y"][k], a["yaw"][k], a["length"][k], a["width"][k])
+             for k in np.flatnonzero(state.valid)]
     for v in range(n_vehicles):
         kind = kinds[int(rng.choice(len(kinds), p=probs))]
         length = KIND_PROPS[kind].length
@@ -121,14 +146,21 @@ def spawn_traffic(net: RoadNetwork, state: WorldState, rng: np.random.Generator,
             raise SpawnError(f"{net.source}: no lane can hold a {kind.name}")
         for _attempt in range(200):
             lane = int(rng.choice(ln.n, p=weights / weights.sum()))
-            s = float(rng.uniform(length / 2 + 1.0, ln.length[lane] - length / 2 - 1.0))
+            s_max = _last_spawn_s(ln, lane) - length / 2
+            if s_max <= length / 2 + 1.0:
+                continue
+            s = float(rng.uniform(length / 2 + 1.0, s_max))
             lo, hi = s - length / 2 - spacing, s + length / 2 + spacing
-            if all(hi <= b0 or lo >= b1 for b0, b1 in occupied.get(lane, [])):
+            if not all(hi <= b0 or lo >= b1 for b0, b1 in occupied.get(lane, [])):
+                continue
+            x, y, h = (float(q[0]) for q in pose_at(net, [lane], [s]))
+            if not any(_touches((x, y, h, length, KIND_PROPS[kind].width), b) for b in boxes):
                 break
         else:
             raise SpawnError(f"{net.source}: could not place vehicle {v + 1} of {n_vehicles} "
                              f"without overlap; the map is too small for this demand")
         occupied.setdefault(lane, []).append((s - length / 2, s + length / 2))
+        boxes.append((x, y, h, length, KIND_PROPS[kind].width))
         limit = float(net.points.speed_limit[ln.pt_ptr[lane]])
         row = int(rows[v])
         _fill_vehicle(net, a, row, first_id + v, kind, np.array([lane], np.int32), s,

@@ -1,0 +1,194 @@
+"""One closed-loop run: map -> engine -> ego planner + NPC traffic -> outputs.
+
+A run is a pure function of (scenario, map, seed, code version): every random draw comes
+from ``RngTree(seed)``, and the state history is hashed step by step (each step's digest
+chained to the previous hash), so two runs agree exactly iff their final hashes do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from planners.base import PlannerInit, PlannerInput
+from planners.registry import default_registry
+from scenarios.map_registry import build_map
+from scenarios.outputs import RunFolder, atomic_write_text, write_json
+from scenarios.spec import ScenarioSpec
+from scenarios.version import code_version
+from sim.actions import Actions
+from sim.actors import KIND_PROPS, ActorKind
+from sim.collision import detect_collisions
+from sim.engines.embedded import EmbeddedConfig, EmbeddedEngine
+from sim.rng import RngTree
+from sim.roadnet.loader import load_network
+from sim.roadnet.queries import route as plan_route
+from sim.state import empty_state
+from sim.traffic.spawn import place_vehicle, spawn_pedestrians, spawn_traffic
+
+EGO_ROW = 0
+EGO_ID = 0
+
+
+@dataclass(frozen=True)
+class CollisionEvent:
+    """Onset of contact between two actors (boxes overlapping after not overlapping)."""
+
+    time_s: float
+    actor_a: int
+    actor_b: int
+    kind_a: str
+    kind_b: str
+    x: float
+    y: float
+    relative_speed: float  # [m/s] |v_a - v_b| as vectors
+    involves_ego: bool
+
+
+@dataclass
+class History:
+    """Per-step positions for pictures: (n_steps+1, n_actors) float32 / bool arrays."""
+
+    x: np.ndarray
+    y: np.ndarray
+    valid: np.ndarray
+    kind: np.ndarray
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    seed: int
+    duration_s: float
+    steps: int
+    wall_time_s: float
+    state_history_sha256: str
+    collisions: list[CollisionEvent]
+    ego: dict
+    counts: dict
+    planner: dict
+    map: dict
+    code_version: dict = field(default_factory=code_version)
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["n_collisions"] = len(self.collisions)
+        out["n_ego_collisions"] = sum(c.involves_ego for c in self.collisions)
+        out["realtime_factor"] = self.duration_s / max(self.wall_time_s, 1e-9)
+        return out
+
+
+def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | None = None,
+             duration_s: float | None = None,
+             progress: Callable[[str], None] | None = None) -> tuple[RunResult, History, object]:
+    """Run ``spec`` on the map at ``map_path``; returns (result, history, network)."""
+    t_wall = time.perf_counter()
+    net = load_network(map_path)
+    engine = EmbeddedEngine(net, EmbeddedConfig(dt_us=spec.dt_us, clock_start_s=spec.clock_s))
+    tree = RngTree(seed)
+    ego_kind = ActorKind(spec.ego.kind)
+    mission = plan_route(net, spec.ego.start, spec.ego.goal, ego_kind, spec.clock_s)
+    n = 1 + spec.traffic.vehicles + spec.traffic.pedestrians
+    state = empty_state(n, max_route=max(16, len(mission.lanes) + 1))
+    state = place_vehicle(net, state, EGO_ROW, EGO_ID, ego_kind, mission.lanes, mission.start_s,
+                          spec.ego.start_speed, roam=False, rng=tree.child("ego").generator())
+    state = spawn_traffic(net, state, tree.child("traffic").generator(), spec.traffic.vehicles,
+                          time_of_day_s=spec.clock_s)
+    state = spawn_pedestrians(engine.walk, state, tree.child("pedestrians").generator(),
+                              spec.traffic.pedestrians)
+    planner = default_registry().create(planner_name or spec.ego.planner)
+    goal_xy = (float(spec.ego.goal[0]), float(spec.ego.goal[1]))
+    planner.initialize(PlannerInit(net, mission, goal_xy, EGO_ROW, ego_kind,
+                                   KIND_PROPS[ego_kind], spec.dt_us))
+    steps = int(round((duration_s or spec.duration_s) * 1e6 / spec.dt_us))
+    hist = History(np.empty((steps + 1, n), np.float32), np.empty((steps + 1, n), np.float32),
+                   np.empty((steps + 1, n), bool), state.kind.copy())
+    chain = hashlib.sha256(state.digest()).digest()
+    engine_rng = tree.child("engine")
+    active: set[tuple[int, int]] = set()
+    events: list[CollisionEvent] = []
+    distance = 0.0
+    base = Actions.none(n)
+    for k in range(steps + 1):
+        hist.x[k], hist.y[k], hist.valid[k] = state.x, state.y, state.valid
+        if k == steps:
+            break
+        inp = PlannerInput(state.time_us, state, engine.signals(state.time_us))
+        plan = planner.plan(inp)
+        actions = base.with_control(EGO_ROW, float(plan.accel), float(plan.steer))
+        prev = state
+        state = engine.step(state, actions, engine_rng.generator(k))
+        chain = hashlib.sha256(chain + state.digest()).digest()
+        distance += 0.5 * (prev.speed[EGO_ROW] + state.speed[EGO_ROW]) * spec.dt_us / 1e6
+        pairs = detect_collisions(state).as_set()
+        for a, b in sorted(pairs - active):
+            events.append(_event(state, a, b))
+        active = pairs
+        if progress and (k + 1) % int(round(10e6 / spec.dt_us)) == 0:
+            progress(f"[{state.time_us / 1e6:6.1f}/{steps * spec.dt_us / 1e6:.1f} s] ego "
+                     f"{state.speed[EGO_ROW] * 3.6:5.1f} km/h, {distance:6.1f} m driven, "
+                     f"{len(events)} collisions, {time.perf_counter() - t_wall:5.1f} s wall")
+    along = planner.offset[int(state.memory.route_pos[EGO_ROW])] + state.s[EGO_ROW] \
+        if hasattr(planner, "offset") else float("nan")
+    goal_dist = float(np.hypot(state.x[EGO_ROW] - goal_xy[0], state.y[EGO_ROW] - goal_xy[1]))
+    result = RunResult(
+        scenario=spec.id, seed=int(seed), duration_s=steps * spec.dt_us / 1e6, steps=steps,
+        wall_time_s=time.perf_counter() - t_wall,
+        state_history_sha256=chain.hex(), collisions=events,
+        ego={"kind": ego_kind.name, "distance_m": float(distance),
+             "route_length_m": float(mission.length),
+             "route_completion": float(np.clip((along - mission.start_s) / mission.length, 0, 1))
+             if mission.length > 0 else 1.0,
+             "reached_goal": goal_dist < 5.0, "final_goal_distance_m": goal_dist},
+        counts={"vehicles": spec.traffic.vehicles, "pedestrians": spec.traffic.pedestrians},
+        planner={"name": planner.name, **planner.timings.summary()},
+        map={"name": net.name, "sha256": net.sha256, "builder": spec.map.builder},
+    )
+    return result, hist, net
+
+
+def _event(state, a: int, b: int) -> CollisionEvent:
+    va = state.speed[a] * np.array([np.cos(state.yaw[a]), np.sin(state.yaw[a])])
+    vb = state.speed[b] * np.array([np.cos(state.yaw[b]), np.sin(state.yaw[b])])
+    return CollisionEvent(
+        time_s=state.time_us / 1e6, actor_a=int(state.actor_id[a]), actor_b=int(state.actor_id[b]),
+        kind_a=ActorKind(int(state.kind[a])).name, kind_b=ActorKind(int(state.kind[b])).name,
+        x=float(0.5 * (state.x[a] + state.x[b])), y=float(0.5 * (state.y[a] + state.y[b])),
+        relative_speed=float(np.linalg.norm(va - vb)),
+        involves_ego=EGO_ROW in (a, b))
+
+
+def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
+        planner_name: str | None = None, duration_s: float | None = None,
+        quiet: bool = False) -> RunResult:
+    """Run a scenario and publish ``map.xodr``, ``bev.png`` and ``result.json`` into ``out``
+    (default ``runs/<scenario>-<seed>/``)."""
+    out = Path(out) if out is not None else Path("runs") / f"{spec.id}-{seed}"
+
+    def say(msg: str) -> None:
+        if not quiet:
+            print(msg, flush=True)
+
+    say(f"kav: {spec.id} ({spec.title}), seed {seed}, -> {out}")
+    with RunFolder(out) as stage:
+        map_path = stage / "map.xodr"
+        atomic_write_text(map_path, build_map(spec.map.builder))
+        result, hist, net = simulate(spec, seed, map_path, planner_name, duration_s,
+                                     progress=say)
+        from scenarios.bev import render_bev
+
+        render_bev(net, hist, stage / "bev.png", title=(
+            f"{spec.id}  seed {seed}  {result.duration_s:.0f} s  "
+            f"{len(result.collisions)} collisions"), ego_row=EGO_ROW)
+        write_json(stage / "result.json", result.to_json())
+    say(f"kav: done in {result.wall_time_s:.1f} s ({result.duration_s / result.wall_time_s:.0f}x "
+        f"real time); {len(result.collisions)} collisions; state hash "
+        f"{result.state_history_sha256[:16]}; results in {out}")
+    sys.stdout.flush()
+    return result
