@@ -39,8 +39,12 @@ Stop lines
     +s (right lanes, negative ids), ``-`` to left lanes. It covers the lanes whose centre
     lies within ``t ± width/2``.
 Crosswalks
-    ``<object type="crosswalk">`` with an ``<outline>`` of four ``cornerLocal`` points, as
-    CARLA's ``Map.get_crosswalks()`` reads them.
+    ``<object type="crosswalk">`` with an ``<outline>`` of ``cornerLocal`` points: the four
+    corners and the first repeated, because CARLA's ``Map.get_crosswalks()`` returns all
+    outlines as one flat list and a repeated first point is how it closes a polygon. The
+    painted area spans the carriageway; pedestrians wait on the pavement beyond its ends.
+    Positions follow the standard ((s, t) from the reference line; CARLA 0.9.16 wrongly
+    adds ``<laneOffset>``).
 Traffic signals
     One vehicle signal head per signalised approach: ``<signal dynamic="yes"
     country="OpenDRIVE" type="1000001">`` at the stop line's s, with ``<validity>`` naming

@@ -730,12 +730,15 @@ def vehicle_step(
                         out_last_lc[i] = time_us
                         break
             acc = max(min(acc, a_max[i]), -kind_max_decel[kd])
-            _, s_now, d_now, _ = _localise(li, si, x[i], y[i], row, pos, pt_ptr, pt_s, pt_x,
-                                           pt_y, lane_length, left, right)
-            kref = _curvature_ahead(li, s_now + v * dt + 0.5, row, pos, lane_length, left,
+            # s_now is measured on the lane _localise returns: at a lane seam (booked at the
+            # very end of li) that is the next route lane, so read heading and curvature
+            # there (reading li at s_now steered for the start of li, e.g. a turn's entry)
+            l_now, s_now, d_now, p_now = _localise(li, si, x[i], y[i], row, pos, pt_ptr, pt_s,
+                                                   pt_x, pt_y, lane_length, left, right)
+            kref = _curvature_ahead(l_now, s_now + v * dt + 0.5, row, p_now, lane_length, left,
                                     right, pt_ptr, pt_s, pt_curv)
             steer = path_steer(v, yaw[i], yaw_rate[i], wheelbase[i], d_now,
-                               _lane_value_at(li, s_now, pt_ptr, pt_s, pt_heading), kref,
+                               _lane_value_at(l_now, s_now, pt_ptr, pt_s, pt_heading), kref,
                                cfg[C_STEER_PREVIEW], cfg[C_STEER_LAT])
             steer = max(min(steer, kind_max_steer[kd]), -kind_max_steer[kd])
         (out_x[i], out_y[i], out_yaw[i], out_speed[i], out_yaw_rate[i],

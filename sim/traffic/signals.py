@@ -240,23 +240,48 @@ def _crosswalk_phases(net, jid, approaches, phases, timing) -> dict[int, tuple[i
     """Crosswalk index -> (phase index, pedestrian green [s]) for the junction's crosswalks."""
     ln, cws = net.lanes, net.crosswalks
     roads = {road for road, _ in approaches}
+    j_idx = int(np.flatnonzero(net.junctions.odr_id == jid)[0])
     out = {}
     for c in range(cws.n):
         if not cws.signalised[c] or int(cws.road[c]) not in roads:
             continue
-        road = int(cws.road[c])
+        if _nearest_junction(net, c) != j_idx:
+            continue  # the crosswalk at this road's other end belongs to the other junction
         best = None
         for idx, (_, lanes, green, _, _) in enumerate(phases):
             conflicts = 0
             for v in lanes:
                 if ln.turn[v] == Turn.RIGHT:
                     continue  # right turners yield to pedestrians
-                touches = any(ln.road[a] == road for a in ln.predecessors(v)) or any(
-                    ln.road[b] == road for b in ln.successors(v))
-                conflicts += int(touches)
+                conflicts += int(movement_crosses(net, int(v), c))
             key = (conflicts, -green, idx)
             if best is None or key < best[0]:
                 best = (key, idx)
         ends = np.hypot(np.diff(cws.end_x[c]), np.diff(cws.end_y[c]))[0]
         out[c] = (best[1], pedestrian_green(float(ends) + 1.0, timing))
     return out
+
+
+NEAR_JUNCTION = 20.0  # [m] a crosswalk this close to a lane's junction end belongs to it
+
+
+def movement_crosses(net: RoadNetwork, lane: int, c: int) -> bool:
+    """Whether the movement through junction lane ``lane`` drives over crosswalk ``c``: its
+    approach lane crosses it just before the junction, or its exit lane just after."""
+    ln, cws = net.lanes, net.crosswalks
+    for a in ln.predecessors(lane):
+        for k in range(cws.lane_ptr[a], cws.lane_ptr[a + 1]):
+            if cws.lane_cw[k] == c and cws.lane_s1[k] >= ln.length[a] - NEAR_JUNCTION:
+                return True
+    for b in ln.successors(lane):
+        for k in range(cws.lane_ptr[b], cws.lane_ptr[b + 1]):
+            if cws.lane_cw[k] == c and cws.lane_s0[k] <= NEAR_JUNCTION:
+                return True
+    return False
+
+
+def _nearest_junction(net: RoadNetwork, c: int) -> int:
+    """Index of the junction whose centre is nearest to crosswalk c's centre."""
+    poly = net.crosswalks.polygon(c)
+    cx, cy = poly[:, 0].mean(), poly[:, 1].mean()
+    return int(np.argmin(np.hypot(net.junctions.x - cx, net.junctions.y - cy)))
