@@ -50,8 +50,25 @@ def _segments_cross(p, q, a, b) -> bool:
     return d1 * d2 < 0 and d3 * d4 < 0
 
 
-def build_walk_graph(net: RoadNetwork, corner_max: float = 35.0) -> WalkGraph:
-    """Build the walk graph of ``net`` (deterministic: edges sorted by construction)."""
+def _off_carriageway(net: RoadNetwork, pa, pb, step: float = 2.0) -> bool:
+    """Whether the straight path pa -> pb keeps off every driving lane (sampled every
+    ``step`` m, ends excluded)."""
+    n = max(int(np.hypot(*(pb - pa)) / step), 3)
+    t = np.linspace(0.0, 1.0, n + 2)[1:-1]
+    sx, sy = pa[0] + t * (pb[0] - pa[0]), pa[1] + t * (pb[1] - pa[1])
+    loc = locate(net, sx, sy, max_dist=10.0)
+    on = loc.lane >= 0
+    hw = 0.5 * lane_width_at(net, loc.lane[on], loc.s[on])
+    return not np.any(np.abs(loc.d[on]) < hw + 0.5)
+
+
+def build_walk_graph(net: RoadNetwork, corner_max: float = 35.0,
+                     pavement_max: float = 250.0) -> WalkGraph:
+    """Build the walk graph of ``net`` (deterministic: edges sorted by construction).
+
+    Ends left without a corner edge (a mid-block crosswalk) get one pavement edge to the
+    nearest crosswalk end reachable without crossing a carriageway, so nobody is trapped
+    walking back and forth over one crosswalk (and blocking it for good)."""
     cws = net.crosswalks
     nodes = np.stack([cws.end_x.reshape(-1), cws.end_y.reshape(-1)], axis=1) if cws.n else (
         np.zeros((0, 2)))
@@ -70,15 +87,23 @@ def build_walk_graph(net: RoadNetwork, corner_max: float = 35.0) -> WalkGraph:
             if any(_segments_cross(pa, pb, p, q) for c, (p, q) in enumerate(axes)
                    if c not in (a // 2, b // 2)):
                 continue
-            t = np.linspace(0.1, 0.9, 9)
-            sx, sy = pa[0] + t * (pb[0] - pa[0]), pa[1] + t * (pb[1] - pa[1])
-            loc = locate(net, sx, sy, max_dist=10.0)
-            on = loc.lane >= 0
-            hw = 0.5 * lane_width_at(net, loc.lane[on], loc.s[on])
-            if np.any(np.abs(loc.d[on]) < hw + 0.5):
+            if not _off_carriageway(net, pa, pb):
                 continue  # the straight path would cross a carriageway
             edges.append((a, b, -1))
             edges.append((b, a, -1))
+    linked = {e[0] for e in edges if e[2] < 0}
+    for a in range(len(nodes)):
+        if a in linked:
+            continue
+        dist = np.hypot(nodes[:, 0] - nodes[a, 0], nodes[:, 1] - nodes[a, 1])
+        for b in np.argsort(dist, kind="stable"):
+            b = int(b)
+            if b // 2 == a // 2 or dist[b] > pavement_max:
+                continue
+            if _off_carriageway(net, nodes[a], nodes[b]) and (a, b, -1) not in edges:
+                edges.append((a, b, -1))
+                edges.append((b, a, -1))
+                break
     edges.sort()
     src = np.asarray([e[0] for e in edges], np.int32)
     dst = np.asarray([e[1] for e in edges], np.int32)

@@ -141,8 +141,10 @@ def _lane_index_at(lane, s, pt_ptr, pt_s):
 
 
 @nb.njit(cache=True)
-def _leader_in_lane(i, g, s_g, len_i, lane_ptr, order, ent_s, length):
-    """(row, gap [m]) of the first entry ahead of s_g in lane g that is not row i."""
+def _leader_in_lane(i, g, s_g, len_i, lane_ptr, order, ent_s, length, lane_length, succ_ptr,
+                    succ):
+    """(row, gap [m]) of the first vehicle ahead of s_g in lane g, or at the start of a lane
+    g leads into, that is not row i (the leader in a lane our box still reaches into)."""
     a, b = lane_ptr[g], lane_ptr[g + 1]
     lo, hi = a, b
     while lo < hi:
@@ -156,6 +158,11 @@ def _leader_in_lane(i, g, s_g, len_i, lane_ptr, order, ent_s, length):
     if lo < b:
         j = order[lo]
         return j, ent_s[lo] - s_g - 0.5 * (len_i + length[j])
+    only = succ[succ_ptr[g]] if succ_ptr[g + 1] - succ_ptr[g] == 1 else -1
+    e = _first_on_branches(g, only, succ_ptr, succ, lane_ptr, order, ent_s, i)
+    if e >= 0:
+        j = order[e]
+        return j, lane_length[g] - s_g + ent_s[e] - 0.5 * (len_i + length[j])
     return -1, np.inf
 
 
@@ -229,10 +236,29 @@ def _extend_route(route_row, pos, u, succ_ptr, succ, lane_open, left, right):
     return pos
 
 
+FORK_OVERLAP = 12.0  # [m] branches leaving one lane overlap this far: watch the other branch
+
+
+@nb.njit(cache=True)
+def _first_on_branches(cur, nxt, succ_ptr, succ, lane_ptr, order, ent_s, i):
+    """Entry index of the first vehicle on ``nxt``, or on a sibling branch of ``nxt`` (another
+    successor of ``cur``) while still within FORK_OVERLAP of the fork; -1 if none."""
+    best, best_s = -1, np.inf
+    for q in range(succ_ptr[cur], succ_ptr[cur + 1]):
+        b = succ[q]
+        e = lane_ptr[b]
+        while e < lane_ptr[b + 1] and order[e] == i:
+            e += 1
+        if e < lane_ptr[b + 1] and ent_s[e] < best_s and (b == nxt or ent_s[e] < FORK_OVERLAP):
+            best, best_s = e, ent_s[e]
+    return best
+
+
 @nb.njit(cache=True)
 def _leader(i, lane_i, s_i, len_i, route_row, pos, lane_ptr, order, ent_s, rank, length,
-            lane_length, left, right, lookahead):
-    """(row, gap [m] bumper to bumper) of the first vehicle ahead along the route."""
+            lane_length, left, right, succ_ptr, succ, lookahead):
+    """(row, gap [m] bumper to bumper) of the first vehicle ahead along the route, including
+    one that just took the other branch of a fork we are about to pass."""
     k = rank[i]
     if k >= 0 and k + 1 < lane_ptr[lane_i + 1]:
         j = order[k + 1]
@@ -244,10 +270,10 @@ def _leader(i, lane_i, s_i, len_i, route_row, pos, lane_ptr, order, ent_s, rank,
         nxt = route_row[r]
         if nxt < 0 or _is_neighbour(cur, nxt, left, right):
             break
-        a = lane_ptr[nxt]
-        if a < lane_ptr[nxt + 1]:
-            j = order[a]
-            return j, dist + ent_s[a] - 0.5 * (len_i + length[j])
+        e = _first_on_branches(cur, nxt, succ_ptr, succ, lane_ptr, order, ent_s, i)
+        if e >= 0:
+            j = order[e]
+            return j, dist + ent_s[e] - 0.5 * (len_i + length[j])
         dist += lane_length[nxt]
         cur = nxt
         r += 1
@@ -658,7 +684,8 @@ def vehicle_step(
                 pos = _extend_route(row, pos, u[i], succ_ptr, succ, lane_open, left, right)
             lookahead = cfg[C_LOOKAHEAD] + cfg[C_LOOKAHEAD_T] * v
             lead, lead_gap = _leader(i, li, si, length[i], row, pos, lane_ptr, order, ent_s,
-                                     rank, length, lane_length, left, right, lookahead)
+                                     rank, length, lane_length, left, right, succ_ptr, succ,
+                                     lookahead)
             v0 = _free_speed(i, li, si, v, v_desired, speed_factor, b_comf[i], pt_ptr, pt_s,
                              pt_speed, lane_vcurve, lane_vmin, row, pos, lane_length, left,
                              right, lookahead)
@@ -670,7 +697,7 @@ def vehicle_step(
                 if g >= 0:
                     s_g = si * lane_length[g] / max(lane_length[li], 1e-6)
                     jg, gap_g = _leader_in_lane(i, g, s_g, length[i], lane_ptr, order, ent_s,
-                                                length)
+                                                length, lane_length, succ_ptr, succ)
                     if jg >= 0:
                         a_lead = min(a_lead, idm_accel(v, v0, headway[i], min_gap[i], a_max[i],
                                                        b_comf[i], gap_g, speed[jg]))

@@ -78,6 +78,8 @@ def _map_path(net):
 
 
 def test_planner_input_is_frozen():
+    import dataclasses
+
     inp = PlannerInput(0, None, None)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         inp.time_us = 5

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.roadnet.network import Turn
 from sim.roadnet.frame import wrap_angle
+from sim.roadnet.network import Turn
 from sim.traffic.signals import (
     PED_DONT_WALK,
     PED_WALK,
