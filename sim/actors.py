@@ -60,6 +60,9 @@ def kind_table(field: str) -> np.ndarray:
     return np.array([getattr(KIND_PROPS[k], field) for k in ActorKind], dtype=np.float64)
 
 
+_IS_VEHICLE = np.array([k in VEHICLE_KINDS for k in ActorKind], dtype=bool)
+
+
 def is_vehicle(kind: np.ndarray) -> np.ndarray:
     """Mask of vehicle rows: kind (n,) int8 -> (n,) bool."""
-    return np.isin(kind, [int(k) for k in VEHICLE_KINDS])
+    return _IS_VEHICLE[kind]

@@ -60,7 +60,7 @@ class EmbeddedEngine(Engine):
         self.walk = walk_graph or build_walk_graph(network)
         self._tables = lane_tables(network, self.config.traffic)
         self._conflicts = junction_conflicts(network)
-        self._cfg = self.config.traffic.vector()
+        self._cfg = self.config.traffic.vector(self.config.dt_us)
         self._kind_decel = kind_table("max_decel")
         self._kind_steer = kind_table("max_steer")
         self._kind_speed = kind_table("max_speed")
@@ -114,7 +114,7 @@ class EmbeddedEngine(Engine):
         out_done = np.empty(n, np.int32)
         pr = state.params
         TK.vehicle_step(
-            t, dt, (t // self.config.dt_us) % 2,
+            t, dt, t // self.config.dt_us,
             state.valid, is_veh, state.kind, actions.controlled, actions.accel, actions.steer,
             actions.reverse, state.x, state.y, state.yaw, state.yaw_rate, state.speed,
             state.length,

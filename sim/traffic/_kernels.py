@@ -10,9 +10,9 @@ Model, per NPC vehicle (rows with ``controlled`` take accel/steer from the actio
    step on them, route ends, and the end of a lane where a required lane change has not
    happened yet. Korean right turn on red: a full stop of ``rtor_wait`` at the line, then go
    if the merge is clear (still yielding at the crosswalk).
-3. Lateral: MOBIL (right-hand traffic, keep-right bias) for roaming vehicles, left changes on
-   even steps and right changes on odd ones so two cars never take one gap from both
-   sides; route-required lane changes use MOBIL's safety test alone. Steering tracks the
+3. Lateral: MOBIL (right-hand traffic, keep-right bias) for roaming vehicles, each
+   reconsidered every few steps, looking left and right in turn; route-required lane
+   changes use MOBIL's safety test alone. Steering tracks the
    route centreline with curvature feedforward and lateral / heading feedback.
 4. Kinematic bicycle (sim.dynamics), then localisation along the route (lane, s, d).
 """
@@ -29,12 +29,13 @@ from sim.dynamics._kernels import bicycle_one
 # cfg vector layout (see sim.traffic.model.TrafficConfig)
 C_LOOKAHEAD, C_LOOKAHEAD_T, C_B_SAFE, C_LC_THRESHOLD, C_LC_BIAS = 0, 1, 2, 3, 4
 C_LC_COOLDOWN_S, C_RTOR_WAIT_S, C_YELLOW_DECEL, C_STEER_LAT, C_STEER_PREVIEW = 5, 6, 7, 8, 9
-C_MERGE_CLEAR, C_LC_MIN_SPEED, C_LC_END_MARGIN = 10, 11, 12
-N_CFG = 13
+C_MERGE_CLEAR, C_LC_MIN_SPEED, C_LC_END_MARGIN, C_LC_EVERY = 10, 11, 12, 13
+N_CFG = 14
 
 SIG_NONE, SIG_RED, SIG_YELLOW, SIG_GREEN = 0, 1, 2, 3
 TURN_RIGHT = 3
 ROUTE_KEEP = 4  # roaming routes keep this many lanes ahead
+NEVER = -(2 ** 62)  # == sim.state.NEVER_US: no standstill / lane change recorded
 
 
 @nb.njit(cache=True)
@@ -129,15 +130,22 @@ def build_lane_index(valid, is_vehicle, lane, s, d, yaw, length, width, left, ri
 
 @nb.njit(cache=True)
 def _lane_index_at(lane, s, pt_ptr, pt_s):
-    """Index of the sample at or before s on ``lane``."""
-    lo, hi = pt_ptr[lane], pt_ptr[lane + 1] - 1
-    while hi - lo > 0:
-        mid = (lo + hi + 1) // 2
-        if pt_s[mid] <= s:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    """Index of the sample at or before s on ``lane`` (the first sample if s is before it).
+
+    Samples are nearly evenly spaced in s, so the index is guessed from s / length and then
+    corrected by stepping: O(1) instead of a binary search's chain of cache misses.
+    """
+    a, b = pt_ptr[lane], pt_ptr[lane + 1] - 1
+    span = pt_s[b] - pt_s[a]
+    k = a
+    if span > 0.0:
+        k = a + int((s - pt_s[a]) / span * (b - a))
+        k = min(max(k, a), b)
+    while k > a and pt_s[k] > s:
+        k -= 1
+    while k < b and pt_s[k + 1] <= s:
+        k += 1
+    return k
 
 
 @nb.njit(cache=True)
@@ -175,22 +183,6 @@ def _is_neighbour(a, b, left, right):
 def _lane_value_at(lane, s, pt_ptr, pt_s, values):
     """Value of a per-point array at the sample at or before s on ``lane``."""
     return values[_lane_index_at(lane, s, pt_ptr, pt_s)]
-
-
-@nb.njit(cache=True)
-def _point_on_lane(lane, s, pt_ptr, pt_s, pt_x, pt_y):
-    a, b = pt_ptr[lane], pt_ptr[lane + 1] - 1
-    s = min(max(s, pt_s[a]), pt_s[b])
-    lo, hi = a, b
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if pt_s[mid] <= s:
-            lo = mid
-        else:
-            hi = mid
-    ds = pt_s[hi] - pt_s[lo]
-    t = (s - pt_s[lo]) / ds if ds > 0.0 else 0.0
-    return pt_x[lo] + t * (pt_x[hi] - pt_x[lo]), pt_y[lo] + t * (pt_y[hi] - pt_y[lo])
 
 
 @nb.njit(cache=True)
@@ -426,7 +418,8 @@ def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam
                                                 order, ent_s, speed, lane_length, lane_sig,
                                                 cfg[C_MERGE_CLEAR])
                     elif cur == lane_i and gap < mg + 3.0 and v < 0.1 and (
-                            time_us - stopped_since >= cfg[C_RTOR_WAIT_S] * 1e6):
+                            stopped_since != NEVER
+                            and time_us - stopped_since >= cfg[C_RTOR_WAIT_S] * 1e6):
                         at_rtor_line = True
                 if stop:
                     a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
@@ -523,23 +516,39 @@ def _mobil(i, lane_i, s_i, v, tgt, a_cur, lead_gap, lead_row, safety_only, b_saf
 
 
 @nb.njit(cache=True)
+def _is_successor(a, b, succ_ptr, succ):
+    for k in range(succ_ptr[a], succ_ptr[a + 1]):
+        if succ[k] == b:
+            return True
+    return False
+
+
+@nb.njit(cache=True)
+def _nearest_successor(lane, x, y, succ_ptr, succ, pt_ptr, pt_x, pt_y):
+    """The successor of ``lane`` whose first sample is closest to (x, y); -1 if none."""
+    best, best_d = -1, np.inf
+    for k in range(succ_ptr[lane], succ_ptr[lane + 1]):
+        b = succ[k]
+        dd = math.hypot(pt_x[pt_ptr[b]] - x, pt_y[pt_ptr[b]] - y)
+        if dd < best_d:
+            best, best_d = b, dd
+    return best
+
+
+@nb.njit(cache=True)
 def _localise(lane0, s_guess, x, y, row, pos, pt_ptr, pt_s, pt_x, pt_y, lane_length, left,
-              right):
+              right, follow_any, succ_ptr, succ):
     """Project (x, y) onto the route near s_guess, moving on to the next route lane when
-    past the end of this one. Returns (lane, s [m], d [m], pos)."""
+    past the end of this one. A vehicle that drives itself (``follow_any``) may have left
+    its route: it moves on to whichever successor it is nearest to, which is written into
+    the route. Returns (lane, s [m], d [m], pos)."""
     lane = lane0
     best_s, best_d = 0.0, 0.0
     for _ in range(4):
         a, b = pt_ptr[lane], pt_ptr[lane + 1] - 1
-        lo, hi = a, b
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if pt_s[mid] <= s_guess:
-                lo = mid
-            else:
-                hi = mid
+        lo = min(_lane_index_at(lane, s_guess, pt_ptr, pt_s), b - 1)
         best = np.inf
-        for k in range(max(lo - 4, a), min(lo + 5, b)):
+        for k in range(max(lo - 2, a), min(lo + 3, b)):  # a step moves at most ~2 samples
             ex, ey = pt_x[k + 1] - pt_x[k], pt_y[k + 1] - pt_y[k]
             ll = ex * ex + ey * ey
             t = 0.0
@@ -551,14 +560,18 @@ def _localise(lane0, s_guess, x, y, row, pos, pt_ptr, pt_s, pt_x, pt_y, lane_len
                 best = dist
                 best_s = pt_s[k] + t * (pt_s[k + 1] - pt_s[k])
                 best_d = dist if ex * (y - pt_y[k]) - ey * (x - pt_x[k]) >= 0.0 else -dist
-        nxt = row[pos + 1] if pos + 1 < row.shape[0] else -1
-        if best_s >= lane_length[lane] - 1e-9 and nxt >= 0 and not _is_neighbour(
-                lane, nxt, left, right):
-            s_guess -= lane_length[lane]
-            lane = nxt
-            pos += 1
-            continue
-        break
+        if best_s < lane_length[lane] - 1e-9 or pos + 1 >= row.shape[0]:
+            break
+        nxt = row[pos + 1]
+        if follow_any and (nxt < 0 or not _is_successor(lane, nxt, succ_ptr, succ)):
+            nxt = _nearest_successor(lane, x, y, succ_ptr, succ, pt_ptr, pt_x, pt_y)
+            if nxt >= 0:
+                row[pos + 1] = nxt
+        if nxt < 0 or _is_neighbour(lane, nxt, left, right):
+            break
+        s_guess -= lane_length[lane]
+        lane = nxt
+        pos += 1
     return lane, best_s, best_d, pos
 
 
@@ -622,12 +635,9 @@ def path_steer(v, yaw, yaw_rate, wheelbase, d, lane_heading, kappa_ref, preview,
     return math.atan(2.0 * math.tan(math.asin(sb)))
 
 
-NEVER = -(2 ** 62)  # == sim.state.NEVER_US
-
-
 @nb.njit(cache=True)
 def vehicle_step(
-        time_us, dt, step_parity,
+        time_us, dt, step_index,
         valid, is_vehicle, kind, controlled, act_accel, act_steer, act_reverse,
         x, y, yaw, yaw_rate, speed, length, width, lane, s, d,
         v_desired, speed_factor, headway, min_gap, a_max, b_comf, politeness, wheelbase,
@@ -646,7 +656,9 @@ def vehicle_step(
     CSR ``conf_ptr`` (n_lanes+1,) into ``conf``, point arrays (n_points,), crosswalk
     crossings CSR ``cw_ptr`` (n_lanes+1,) into cw_idx / cw_s0, cw_blocked (n_cw,) bool, ``u``
     (n,) uniform draws in [0, 1), ``cfg`` (N_CFG,) float64. Units: m, s, rad; times in us.
-    ``step_parity`` 0 lets MOBIL look left, 1 right.
+    MOBIL reconsiders each roaming vehicle every cfg[C_LC_EVERY] steps (staggered by row),
+    looking left and right on alternate turns, so two vehicles evaluated together look the
+    same way and never take one gap from both sides; required changes are tried every step.
     """
     n = valid.shape[0]
     n_lanes = lane_length.shape[0]
@@ -720,7 +732,11 @@ def vehicle_step(
                         break
             required = req >= 0
             # one lane change at a time: the last must be over (cooldown, back on a centre)
+            every = max(int(cfg[C_LC_EVERY]), 1)
+            turn = step_index + i
+            look = (turn // every) % 2  # 0: consider the left lane, 1: the right one
             may = (lane_junction[li] < 0 and abs(d[i]) < 0.5
+                   and (required or turn % every == 0)
                    and time_us - last_lc[i] >= cfg[C_LC_COOLDOWN_S] * 1e6
                    and (required or (roam[i] and v > cfg[C_LC_MIN_SPEED]
                                      and _dist_to_junction(li, si, row, pos, lane_length,
@@ -735,7 +751,7 @@ def vehicle_step(
                     if required:
                         if tgt != req:
                             continue
-                    elif side != step_parity or not lane_open[tgt]:
+                    elif side != look or not lane_open[tgt]:
                         continue
                     bias = cfg[C_LC_BIAS] if side == 0 else -cfg[C_LC_BIAS]  # keep right
                     go, s_t = _mobil(i, li, si, v, tgt, a_lead + bias, lead_gap, lead,
@@ -760,8 +776,13 @@ def vehicle_step(
             # s_now is measured on the lane _localise returns: at a lane seam (booked at the
             # very end of li) that is the next route lane, so read heading and curvature
             # there (reading li at s_now steered for the start of li, e.g. a turn's entry)
-            l_now, s_now, d_now, p_now = _localise(li, si, x[i], y[i], row, pos, pt_ptr, pt_s,
-                                                   pt_x, pt_y, lane_length, left, right)
+            if li == lane[i] and si < lane_length[li] - 1e-9:
+                # where the last step's localisation put us, unchanged since
+                l_now, s_now, d_now, p_now = li, si, d[i], pos
+            else:  # changed lanes, or standing at the end of the lane: locate afresh
+                l_now, s_now, d_now, p_now = _localise(li, si, x[i], y[i], row, pos, pt_ptr,
+                                                       pt_s, pt_x, pt_y, lane_length, left,
+                                                       right, False, succ_ptr, succ)
             kref = _curvature_ahead(l_now, s_now + v * dt + 0.5, row, p_now, lane_length, left,
                                     right, pt_ptr, pt_s, pt_curv)
             steer = path_steer(v, yaw[i], yaw_rate[i], wheelbase[i], d_now,
@@ -773,7 +794,8 @@ def vehicle_step(
                                      kind_max_speed[kd], rev, dt)
         s_guess = si + 0.5 * (v + out_speed[i]) * dt
         nl, ns, nd, npos = _localise(li, s_guess, out_x[i], out_y[i], row, pos, pt_ptr, pt_s,
-                                     pt_x, pt_y, lane_length, left, right)
+                                     pt_x, pt_y, lane_length, left, right, controlled[i],
+                                     succ_ptr, succ)
         half_w = 0.5 * _lane_value_at(nl, ns, pt_ptr, pt_s, pt_width)
         if controlled[i] and abs(nd) > half_w:
             # a controlled vehicle changes lanes on its own: follow it to the neighbour
@@ -781,7 +803,8 @@ def vehicle_step(
             if side_lane >= 0:
                 s_side = ns * lane_length[side_lane] / max(lane_length[nl], 1e-6)
                 sl, ss, sd, _ = _localise(side_lane, s_side, out_x[i], out_y[i], row, npos,
-                                          pt_ptr, pt_s, pt_x, pt_y, lane_length, left, right)
+                                          pt_ptr, pt_s, pt_x, pt_y, lane_length, left, right,
+                                          False, succ_ptr, succ)
                 if abs(sd) < abs(nd):
                     nl, ns, nd = sl, ss, sd
                     if npos + 1 < row.shape[0] and row[npos + 1] == nl:

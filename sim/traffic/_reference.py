@@ -15,14 +15,16 @@ One step, per valid vehicle row on a lane (other rows are copied, yaw rate and a
 2. *Route.* Roaming vehicles slide their route window so the current lane is first and
    append random open successors until ``ROUTE_KEEP`` lanes lie ahead.
 3. *Longitudinal* (IDM). The acceleration is the minimum of IDM against the leader found
-   along the route (own lane, then the following route lanes), against leaders in the lanes
-   the vehicle's own box still reaches into, and against virtual stopped obstacles along
-   the route: blocked crosswalks, the route end (or the end of a lane where a lane change is
-   still due, minus a margin), junction entries while a conflicting junction lane is busy or
-   a conflicting vehicle arrives first (:func:`_must_yield`), and red / stoppable yellow stop
-   lines, with the Korean right turn on red (full stop of ``rtor_wait`` at the line, then go
-   if the merge is clear). The desired speed is the posted limit x the driver's factor,
-   capped by curve speeds, with lower limits ahead anticipated at comfortable braking.
+   along the route (own lane, then the following route lanes, where a vehicle that just
+   took the other branch of a fork counts within ``FORK_OVERLAP``), against leaders in (or
+   just past) the lanes the vehicle's own box still reaches into, and against virtual
+   stopped obstacles along the route: blocked crosswalks, the route end (or the end of a
+   lane where a lane change is still due, minus a margin), junction entries while a
+   conflicting junction lane is busy or a conflicting vehicle arrives first
+   (``_Step.must_yield``), and red / stoppable yellow stop lines, with the Korean right turn
+   on red (full stop of ``rtor_wait`` at the line, then go if the merge is clear). The
+   desired speed is the posted limit x the driver's factor, capped by curve speeds, with
+   lower limits ahead anticipated at comfortable braking.
 4. *Lateral* (MOBIL). A lane change is considered when off junctions, near the lane centre,
    past the cooldown, and either required (the route continues in a neighbour lane, or a
    roaming vehicle is on a lane closed to its kind) or discretionary (roaming, moving, far
@@ -39,6 +41,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,6 +51,7 @@ from sim.traffic._kernels import (  # constants only: the layout shared with the
     C_LC_BIAS,
     C_LC_COOLDOWN_S,
     C_LC_END_MARGIN,
+    C_LC_EVERY,
     C_LC_MIN_SPEED,
     C_LC_THRESHOLD,
     C_LOOKAHEAD,
@@ -57,6 +61,7 @@ from sim.traffic._kernels import (  # constants only: the layout shared with the
     C_STEER_LAT,
     C_STEER_PREVIEW,
     C_YELLOW_DECEL,
+    FORK_OVERLAP,
     GHOST_MARGIN,
     NEVER,
     ROUTE_KEEP,
@@ -71,12 +76,18 @@ INF = math.inf
 
 def idm_accel(v, v0, headway, min_gap, a_max, b_comf, gap, v_lead):
     """IDM acceleration [m/s^2]; ``gap`` = inf means free road. Above v0 it brakes at most b."""
-    v0 = max(v0, 0.1)
-    free = max(1.0 - (v / v0) ** 4, -b_comf / a_max)
+    # powers as products (x^4 = (x^2)^2), as the kernel computes them: Python's ``**`` calls
+    # libm pow, which can differ in the last bit
+    ratio = v / max(v0, 0.1)
+    free = max(1.0 - _square(_square(ratio)), -b_comf / a_max)
     if gap == INF:
         return a_max * free
     s_star = min_gap + max(0.0, v * headway + v * (v - v_lead) / (2.0 * math.sqrt(a_max * b_comf)))
-    return a_max * (free - (s_star / max(gap, 0.05)) ** 2)
+    return a_max * (free - _square(s_star / max(gap, 0.05)))
+
+
+def _square(x):
+    return x * x
 
 
 def path_steer(v, yaw, yaw_rate, wheelbase, d, lane_heading, kappa_ref, preview, lat_accel):
@@ -160,35 +171,45 @@ class _Road:
             yield nxt
             cur = nxt
 
-    def localise(self, lane, s_guess, x, y, route_row, pos):
-        """Project (x, y) onto ``lane`` near ``s_guess`` (the 9 segments around it), moving
-        on along the route (up to 4 lanes) while the projection is at the lane's end.
-        Returns (lane, s [m], d [m] left +, pos)."""
-        pt_s, pt_x, pt_y = self.pt_s, self.pt_x, self.pt_y
+    def localise(self, lane, s_guess, x, y, route_row, pos, follow_any=False):
+        """Project (x, y) onto ``lane`` near ``s_guess`` (the 5 segments around it), moving
+        on along the route (up to 4 lanes) while the projection is at the lane's end. With
+        ``follow_any`` (a vehicle driving itself) a next route lane that is not a successor
+        is replaced by the successor whose start is nearest. Returns (lane, s [m], d [m]
+        left +, pos)."""
         best_s = best_d = 0.0
         for _ in range(4):
             a, last = self.pt_ptr[lane], self.pt_ptr[lane + 1] - 1
-            lo = min(max(bisect_right(pt_s, s_guess, a, last + 1) - 1, a), last - 1)
+            lo = min(max(bisect_right(self.pt_s, s_guess, a, last + 1) - 1, a), last - 1)
+            k0, k1 = max(lo - 2, a), min(lo + 3, last)  # segments k0 .. k1-1
+            xs, ys, ss = (v[k0:k1 + 1].tolist() for v in (self.pt_x, self.pt_y, self.pt_s))
             best = INF
-            for k in range(max(lo - 4, a), min(lo + 5, last)):
-                ex, ey = pt_x[k + 1] - pt_x[k], pt_y[k + 1] - pt_y[k]
+            for k in range(k1 - k0):
+                ex, ey = xs[k + 1] - xs[k], ys[k + 1] - ys[k]
                 ll = ex * ex + ey * ey
                 t = 0.0
                 if ll > 0.0:
-                    t = min(max(((x - pt_x[k]) * ex + (y - pt_y[k]) * ey) / ll, 0.0), 1.0)
-                dist = math.hypot(x - (pt_x[k] + t * ex), y - (pt_y[k] + t * ey))
+                    t = min(max(((x - xs[k]) * ex + (y - ys[k]) * ey) / ll, 0.0), 1.0)
+                dist = math.hypot(x - (xs[k] + t * ex), y - (ys[k] + t * ey))
                 if dist < best:
                     best = dist
-                    best_s = pt_s[k] + t * (pt_s[k + 1] - pt_s[k])
-                    left_side = ex * (y - pt_y[k]) - ey * (x - pt_x[k]) >= 0.0
+                    best_s = ss[k] + t * (ss[k + 1] - ss[k])
+                    left_side = ex * (y - ys[k]) - ey * (x - xs[k]) >= 0.0
                     best_d = dist if left_side else -dist
-            nxt = route_row[pos + 1] if pos + 1 < len(route_row) else -1
-            if best_s >= self.length[lane] - 1e-9 and nxt >= 0 and not self.is_neighbour(
-                    lane, nxt):
-                s_guess -= self.length[lane]
-                lane, pos = nxt, pos + 1
-                continue
-            break
+            if best_s < self.length[lane] - 1e-9 or pos + 1 >= len(route_row):
+                break
+            nxt = route_row[pos + 1]
+            if follow_any and nxt not in self.successors(lane):
+                starts = [(math.hypot(self.pt_x[self.pt_ptr[b]] - x,
+                                      self.pt_y[self.pt_ptr[b]] - y), b)
+                          for b in self.successors(lane)]
+                if starts:
+                    nxt = min(starts, key=lambda t: t[0])[1]  # first of equals, as the kernel
+                    route_row[pos + 1] = nxt
+            if nxt < 0 or self.is_neighbour(lane, nxt):
+                break
+            s_guess -= self.length[lane]
+            lane, pos = nxt, pos + 1
         return lane, best_s, best_d, pos
 
     def dist_to_junction(self, lane, s, route_row, pos):
@@ -244,14 +265,12 @@ class _Road:
 
 
 class _Fleet:
-    """Per-actor state and driver parameters, as Python lists."""
+    """Per-actor arrays as Python lists, by the kernel's argument names: ``fleet.speed[i]``,
+    ``fleet.v_desired[i]``, ``fleet.last_lc[i]`` ..."""
 
-    def __init__(self, speed, length, v_desired, headway, min_gap, a_max, b_comf, politeness):
-        self.speed, self.length = speed.tolist(), length.tolist()
-        self.v_desired, self.headway, self.min_gap = (v_desired.tolist(), headway.tolist(),
-                                                      min_gap.tolist())
-        self.a_max, self.b_comf = a_max.tolist(), b_comf.tolist()
-        self.politeness = politeness.tolist()
+    def __init__(self, **arrays):
+        for name, values in arrays.items():
+            setattr(self, name, values.tolist())
 
     def idm(self, j, gap, v_lead, v0=None):
         """IDM acceleration of row ``j`` at its speed (desired speed ``v0``, by default its
@@ -269,27 +288,27 @@ class _LaneIndex:
     (left, right) neighbour lanes the vehicle's box reaches into (-1 for none).
     """
 
-    def __init__(self, road, rows, lane, s, d, yaw, length, width):
+    def __init__(self, road, fleet, rows):
         entries = defaultdict(list)
         self.ghost = {}
         for i in rows:
-            ln = lane[i]
-            entries[ln].append((s[i], i))
-            into_left, into_right = self._overlap_sides(road, ln, s[i], d[i], yaw[i], length[i],
-                                                        width[i])
+            ln, s = fleet.lane[i], fleet.s[i]
+            entries[ln].append((s, i))
+            into_left, into_right = self._overlap_sides(road, ln, s, fleet.d[i], fleet.yaw[i],
+                                                        fleet.length[i], fleet.width[i])
             g_left = road.left[ln] if into_left else -1
             g_right = road.right[ln] if into_right else -1
             self.ghost[i] = (g_left, g_right)
             for g in (g_left, g_right):
                 if g >= 0:
-                    entries[g].append((s[i] * road.length[g] / max(road.length[ln], 1e-6), i))
+                    entries[g].append((s * road.length[g] / max(road.length[ln], 1e-6), i))
         self.rows, self.s, self.rank = {}, {}, {}
         for ln, lane_entries in entries.items():
             lane_entries.sort()
             self.s[ln] = [e[0] for e in lane_entries]
             self.rows[ln] = [e[1] for e in lane_entries]
             for k, r in enumerate(self.rows[ln]):
-                if lane[r] == ln:
+                if fleet.lane[r] == ln:
                     self.rank[r] = k
 
     @staticmethod
@@ -324,21 +343,47 @@ class _LaneIndex:
         return k
 
 
+class _Decision(NamedTuple):
+    """What the NPC driver of one row decided this step."""
+
+    accel: float  # [m/s^2]
+    steer: float  # [rad] front-wheel angle
+    lane: int  # lane, s [m] and route position after any lane change made this step
+    s: float
+    pos: int
+    lane_changed: bool
+    full_stop_made: bool  # stands at a red right-turn line long enough (Korean full stop)
+
+
 class _Step:
     """Everything one call sees; the methods are the rules of the model for vehicle ``i``."""
 
-    def __init__(self, road, fleet, index, cfg, time_us, route, roam, stopped_since,
-                 stop_done, lane_open, u):
+    def __init__(self, road, fleet, index, cfg, time_us, dt, step_index, kind_max_decel,
+                 kind_max_steer, kind_lane_open):
         self.road, self.fleet, self.index, self.cfg = road, fleet, index, cfg
-        self.time_us = time_us
-        self.route, self.roam = route, roam
-        self.stopped_since, self.stop_done = stopped_since, stop_done
-        self.lane_open, self.u = lane_open, u
+        self.time_us, self.dt, self.step_index = time_us, dt, step_index
+        self.max_decel, self.max_steer = kind_max_decel.tolist(), kind_max_steer.tolist()
+        self.lane_open = [row.tolist() for row in kind_lane_open]
 
     # -- longitudinal -------------------------------------------------------------------
 
+    def first_on_branches(self, cur, nxt, skip):
+        """(row, s [m]) of the first vehicle other than ``skip`` on ``nxt``, or on another
+        successor of ``cur`` while within FORK_OVERLAP of the fork (branches leaving one
+        lane overlap there); the first successor wins ties; (-1, inf) if none."""
+        ix = self.index
+        best, best_s = -1, INF
+        for b in self.road.successors(cur):
+            k = ix.first_ahead(b, -INF, skip)
+            if k < len(ix.rows_in(b)):
+                s_b = ix.s_in(b)[k]
+                if s_b < best_s and (b == nxt or s_b < FORK_OVERLAP):
+                    best, best_s = ix.rows_in(b)[k], s_b
+        return best, best_s
+
     def leader(self, i, lane, s, route_row, pos, lookahead):
-        """(row, bumper-to-bumper gap [m]) of the first vehicle ahead along the route."""
+        """(row, bumper-to-bumper gap [m]) of the first vehicle ahead along the route,
+        including one that just took the other branch of a fork we are about to pass."""
         ix, fl = self.index, self.fleet
         rows, ss = ix.rows_in(lane), ix.s_in(lane)
         k = ix.rank[i]
@@ -346,31 +391,39 @@ class _Step:
             j = rows[k + 1]
             return j, ss[k + 1] - s - 0.5 * (fl.length[i] + fl.length[j])
         dist = self.road.length[lane] - s
+        cur = lane
         for nxt in self.road.following(route_row, pos, lane):
             if dist >= lookahead:
                 break
-            if ix.rows_in(nxt):
-                j = ix.rows_in(nxt)[0]
-                return j, dist + ix.s_in(nxt)[0] - 0.5 * (fl.length[i] + fl.length[j])
+            j, s_j = self.first_on_branches(cur, nxt, i)
+            if j >= 0:
+                return j, dist + s_j - 0.5 * (fl.length[i] + fl.length[j])
             dist += self.road.length[nxt]
+            cur = nxt
         return -1, INF
 
     def leader_in_lane(self, i, g, s_g):
-        """(row, gap [m]) of the first entry ahead of ``s_g`` in lane ``g`` other than i."""
+        """(row, gap [m]) of the first vehicle other than i ahead of ``s_g`` in lane ``g``
+        (a lane our box still reaches into), else at the start of a lane ``g`` leads into
+        (any branch within FORK_OVERLAP; all of it if ``g`` has one successor)."""
         ix, fl = self.index, self.fleet
         k = ix.first_ahead(g, s_g, i)
         if k < len(ix.rows_in(g)):
             j = ix.rows_in(g)[k]
             return j, ix.s_in(g)[k] - s_g - 0.5 * (fl.length[i] + fl.length[j])
+        successors = self.road.successors(g)
+        j, s_j = self.first_on_branches(g, successors[0] if len(successors) == 1 else -1, i)
+        if j >= 0:
+            return j, self.road.length[g] - s_g + s_j - 0.5 * (fl.length[i] + fl.length[j])
         return -1, INF
 
-    def free_speed(self, i, lane, s, v, v_desired, speed_factor, route_row, pos, lookahead):
+    def free_speed(self, i, lane, s, v, route_row, pos, lookahead):
         """Desired speed [m/s]: posted limit x the driver's factor and the curve speed here,
         with lower limits ahead (later on this lane or on the next route lanes) anticipated
         at comfortable braking b: v0 <= sqrt(v_ahead^2 + 2 b dist)."""
-        road, b = self.road, self.fleet.b_comf[i]
-        f = speed_factor
-        v0 = min(v_desired, f * road.value_at(lane, s, road.pt_speed), road.vcurve[lane])
+        road, fl = self.road, self.fleet
+        b, f = fl.b_comf[i], fl.speed_factor[i]
+        v0 = min(fl.v_desired[i], f * road.value_at(lane, s, road.pt_speed), road.vcurve[lane])
         horizon = min(v * v / (2.0 * b) + 10.0, lookahead)
         if f * road.vmin[lane] < v0:  # the limit drops somewhere on this lane: scan ahead
             for k in range(road.pt_ptr[lane], road.pt_ptr[lane + 1]):
@@ -378,7 +431,7 @@ class _Step:
                 if ds > horizon:
                     break
                 if ds > 0.0:
-                    v0 = min(v0, math.sqrt((f * road.pt_speed[k]) ** 2 + 2.0 * b * ds))
+                    v0 = min(v0, math.sqrt(_square(f * road.pt_speed[k]) + 2.0 * b * ds))
         dist = road.length[lane] - s
         for nxt in road.following(route_row, pos, lane):
             if dist >= horizon:
@@ -460,7 +513,7 @@ class _Step:
                         a_min = min(a_min, stop_at(gap))
             change_needed = road.is_neighbour(cur, nxt)
             if nxt < 0 or change_needed:
-                open_ahead = self.roam[i] and nxt < 0 and len(road.successors(cur)) > 0
+                open_ahead = self.fleet.roam[i] and nxt < 0 and len(road.successors(cur)) > 0
                 if not open_ahead:  # route end, dead end, or a lane change still to make
                     end = road.length[cur] - (cfg[C_LC_END_MARGIN] if change_needed else 0.0)
                     a_min = min(a_min, stop_at(off + end - 0.5 * len_i))
@@ -480,10 +533,11 @@ class _Step:
                     if sig == SIG_YELLOW and v * v > 2.0 * cfg[C_YELLOW_DECEL] * max(gap, 0.01):
                         stop = False  # cannot stop comfortably: clear the junction
                     if sig == SIG_RED and road.turn[nxt] == TURN_RIGHT:
-                        if self.stop_done[i] == cur:  # full stop made: go if the merge is clear
+                        if fl.stop_done[i] == cur:  # full stop made: go if the merge is clear
                             stop = not self.merge_clear(nxt, cfg[C_MERGE_CLEAR])
                         elif (cur == lane and gap < mg + 3.0 and v < 0.1 and
-                              self.time_us - self.stopped_since[i] >= cfg[C_RTOR_WAIT_S] * 1e6):
+                              fl.stopped_since[i] != NEVER
+                              and self.time_us - fl.stopped_since[i] >= cfg[C_RTOR_WAIT_S] * 1e6):
                             at_rtor_line = True
                     if stop:
                         a_min = min(a_min, stop_at(gap))
@@ -550,9 +604,91 @@ class _Step:
             (a_fol_after - a_fol_before) + (a_old_after - a_old_before))
         return incentive > cfg[C_LC_THRESHOLD], s_t
 
+    # -- the driver ---------------------------------------------------------------------
+
+    def drive(self, i, route_row, pos):
+        """The NPC driver of row ``i`` on its route (a list, changed in place): route
+        extension, IDM, lane changes, steering."""
+        road, fl, cfg = self.road, self.fleet, self.cfg
+        kd = fl.kind[i]
+        lane_open = self.lane_open[kd]
+        roam, v, li, si = fl.roam[i], fl.speed[i], fl.lane[i], fl.s[i]
+        if roam:
+            pos = road.extend_route(route_row, pos, fl.u[i], lane_open)
+        lookahead = cfg[C_LOOKAHEAD] + cfg[C_LOOKAHEAD_T] * v
+        lead, lead_gap = self.leader(i, li, si, route_row, pos, lookahead)
+        v0 = self.free_speed(i, li, si, v, route_row, pos, lookahead)
+        a_lead = fl.idm(i, lead_gap, fl.speed[lead] if lead >= 0 else 0.0, v0)
+        for g in self.index.ghost[i]:  # while our box still reaches into a neighbour lane
+            if g >= 0:
+                s_g = si * road.length[g] / max(road.length[li], 1e-6)
+                jg, gap_g = self.leader_in_lane(i, g, s_g)
+                if jg >= 0:
+                    a_lead = min(a_lead, fl.idm(i, gap_g, fl.speed[jg], v0))
+        a_obs, full_stop_made = self.obstacle_accel(i, li, si, v, v0, route_row, pos)
+        acc = min(a_lead, a_obs)
+
+        # lane changes: required by the route, forced off a closed lane, or MOBIL's choice
+        nxt = route_row[pos + 1] if pos + 1 < len(route_row) else -1
+        req = nxt if road.is_neighbour(li, nxt) else -1
+        if req < 0 and roam and not lane_open[li]:
+            req = next((c for c in (road.left[li], road.right[li]) if c >= 0 and lane_open[c]),
+                       -1)
+        required = req >= 0
+        # MOBIL reconsiders this vehicle every `every` steps (staggered by row), looking left
+        # and right in turn; a required change is tried every step
+        every = max(int(cfg[C_LC_EVERY]), 1)
+        turn = self.step_index + i
+        look = (turn // every) % 2
+        # one lane change at a time: the last must be over (cooldown, back on a centre)
+        may = (road.junction[li] < 0 and abs(fl.d[i]) < 0.5
+               and (required or turn % every == 0)
+               and self.time_us - fl.last_lc[i] >= cfg[C_LC_COOLDOWN_S] * 1e6
+               and (required or (roam and v > cfg[C_LC_MIN_SPEED]
+                                 and road.dist_to_junction(li, si, route_row, pos)
+                                 > cfg[C_LC_END_MARGIN] + 2.0 * v)))
+        changed = False
+        if may:
+            marking = int(road.value_at(li, si, road.pt_flags))  # bit 0: may go left, 1: right
+            for side, tgt in enumerate((road.left[li], road.right[li])):
+                if tgt < 0 or not (marking & (1 << side)):
+                    continue
+                if required:
+                    if tgt != req:
+                        continue
+                elif side != look or not lane_open[tgt]:
+                    continue
+                bias = cfg[C_LC_BIAS] if side == 0 else -cfg[C_LC_BIAS]  # keep right
+                go, s_t = self.mobil(i, li, si, v, tgt, a_lead + bias, lead_gap, lead, required,
+                                     v0)
+                if go:
+                    if tgt == nxt:
+                        pos += 1  # the change the route asked for
+                    else:
+                        route_row[pos:] = [tgt] + [-1] * (len(route_row) - pos - 1)
+                        pos = road.extend_route(route_row, pos, fl.u[i], lane_open)
+                    li, si, changed = tgt, s_t, True
+                    break
+        acc = max(min(acc, fl.a_max[i]), -self.max_decel[kd])
+
+        # steering: track the centreline of the (possibly new) lane, or of the next route
+        # lane when the vehicle stands at the very end of this one
+        if li == fl.lane[i] and si < road.length[li] - 1e-9:
+            l_now, s_now, d_now, p_now = li, si, fl.d[i], pos  # the last step's localisation
+        else:
+            l_now, s_now, d_now, p_now = road.localise(li, si, fl.x[i], fl.y[i], route_row,
+                                                       pos)
+        kref = road.curvature_ahead(l_now, s_now + v * self.dt + 0.5, route_row, p_now)
+        steer = path_steer(v, fl.yaw[i], fl.yaw_rate[i], fl.wheelbase[i], d_now,
+                           road.value_at(l_now, s_now, road.pt_heading), kref,
+                           cfg[C_STEER_PREVIEW], cfg[C_STEER_LAT])
+        max_steer = self.max_steer[kd]
+        steer = max(min(steer, max_steer), -max_steer)
+        return _Decision(acc, steer, li, si, pos, changed, full_stop_made)
+
 
 def vehicle_step_ref(
-        time_us, dt, step_parity,
+        time_us, dt, step_index,
         valid, is_vehicle, kind, controlled, act_accel, act_steer, act_reverse,
         x, y, yaw, yaw_rate, speed, length, width, lane, s, d,
         v_desired, speed_factor, headway, min_gap, a_max, b_comf, politeness, wheelbase,
@@ -574,13 +710,16 @@ def vehicle_step_ref(
                  lane_stop_s, lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_sig,
                  pt_ptr, pt_s, pt_x, pt_y, pt_heading, pt_curv, pt_speed, pt_flags, pt_width,
                  cw_ptr, cw_idx, cw_s0, cw_blocked)
-    fleet = _Fleet(speed, length, v_desired, headway, min_gap, a_max, b_comf, politeness)
-    lanes, ss, ds = lane.tolist(), s.tolist(), d.tolist()
-    movers = [i for i in range(valid.shape[0]) if valid[i] and is_vehicle[i] and lanes[i] >= 0]
-    index = _LaneIndex(road, movers, lanes, ss, ds, yaw.tolist(), fleet.length, width.tolist())
-    cfg = cfg.tolist()
-    step = _Step(road, fleet, index, cfg, time_us, route, roam.tolist(),
-                 stopped_since.tolist(), stop_done.tolist(), kind_lane_open, u)
+    fleet = _Fleet(kind=kind, x=x, y=y, yaw=yaw, yaw_rate=yaw_rate, speed=speed, length=length,
+                   width=width, lane=lane, s=s, d=d, v_desired=v_desired,
+                   speed_factor=speed_factor, headway=headway, min_gap=min_gap, a_max=a_max,
+                   b_comf=b_comf, politeness=politeness, wheelbase=wheelbase, roam=roam,
+                   stopped_since=stopped_since, last_lc=last_lc, stop_done=stop_done, u=u)
+    movers = [i for i in range(valid.shape[0])
+              if valid[i] and is_vehicle[i] and fleet.lane[i] >= 0]
+    index = _LaneIndex(road, fleet, movers)
+    step = _Step(road, fleet, index, cfg.tolist(), time_us, dt, int(step_index),
+                 kind_max_decel, kind_max_steer, kind_lane_open)
 
     # rows that do not move keep their state; yaw rate and acceleration read 0
     for dst, src in ((out_x, x), (out_y, y), (out_yaw, yaw), (out_speed, speed),
@@ -591,22 +730,23 @@ def vehicle_step_ref(
     out_yaw_rate[:] = 0.0
     out_accel[:] = 0.0
 
-    # 1. decisions: acceleration, steering, and the (lane, s, route) they were made on
+    # 1. decisions: the NPC driver, or the actions for controlled rows
     accel = np.zeros(valid.shape[0])
     steer = np.zeros(valid.shape[0])
-    plan = {}
+    decided = {}
     for i in movers:
-        route_row = route[i].tolist()
-        li, si, pos = lanes[i], ss[i], int(route_pos[i])
+        route_row = route[i].tolist()  # changed in place by the decision
         if controlled[i]:
-            accel[i], steer[i] = act_accel[i], act_steer[i]
+            dec = _Decision(float(act_accel[i]), float(act_steer[i]), fleet.lane[i], fleet.s[i],
+                            int(route_pos[i]), False, False)
         else:
-            accel[i], steer[i], li, si, pos = _drive(
-                step, i, li, si, ds[i], pos, route_row, int(kind[i]), float(x[i]), float(y[i]),
-                float(yaw[i]), float(yaw_rate[i]), float(v_desired[i]), float(speed_factor[i]),
-                float(wheelbase[i]), int(last_lc[i]), int(step_parity), dt,
-                kind_max_decel, kind_max_steer, out_last_lc, out_stop_done)
-        plan[i] = li, si, pos, route_row
+            dec = step.drive(i, route_row, int(route_pos[i]))
+            if dec.full_stop_made:
+                out_stop_done[i] = fleet.lane[i]
+            if dec.lane_changed:
+                out_last_lc[i] = time_us
+        accel[i], steer[i] = dec.accel, dec.steer
+        decided[i] = dec, route_row
 
     # 2. kinematic bicycle for every moving row (the actions' reverse flag for controlled)
     mask = np.zeros(valid.shape[0], np.bool_)
@@ -617,11 +757,12 @@ def vehicle_step_ref(
 
     # 3. localisation along the route, memory updates
     for i in movers:
-        li, si, pos, route_row = plan[i]
+        dec, route_row = decided[i]
         v_new = float(out_speed[i])
-        s_guess = si + 0.5 * (fleet.speed[i] + v_new) * dt
+        s_guess = dec.s + 0.5 * (fleet.speed[i] + v_new) * dt
         xi, yi = float(out_x[i]), float(out_y[i])
-        nl, ns, nd, npos = road.localise(li, s_guess, xi, yi, route_row, pos)
+        nl, ns, nd, npos = road.localise(dec.lane, s_guess, xi, yi, route_row, dec.pos,
+                                         follow_any=bool(controlled[i]))
         half_w = 0.5 * road.value_at(nl, ns, pt_width)
         if controlled[i] and abs(nd) > half_w:
             # a controlled vehicle changes lanes on its own: follow it to the neighbour
@@ -640,79 +781,7 @@ def vehicle_step_ref(
         out_lane[i], out_s[i], out_d[i], out_route_pos[i] = nl, ns, nd, npos
         out_route[i] = route_row
         if v_new < 0.1:  # standing: keep the start of the standstill, or start one now
-            if stopped_since[i] == NEVER or fleet.speed[i] >= 0.1:
+            if fleet.stopped_since[i] == NEVER or fleet.speed[i] >= 0.1:
                 out_stopped_since[i] = time_us
         else:
             out_stopped_since[i] = NEVER
-
-
-def _drive(step, i, li, si, d_i, pos, route_row, kd, x_i, y_i, yaw_i, yaw_rate_i, v_desired_i,
-           speed_factor_i, wheelbase_i, last_lc_i, step_parity, dt, kind_max_decel,
-           kind_max_steer, out_last_lc, out_stop_done):
-    """The NPC driver of row ``i``: route, IDM, MOBIL, steering. Changes ``route_row`` in
-    place and returns (accel, steer, lane, s, pos) after any lane change."""
-    road, fleet, cfg = step.road, step.fleet, step.cfg
-    lane_open = step.lane_open[kd]
-    roam = step.roam[i]
-    v = fleet.speed[i]
-    time_us = step.time_us
-    if roam:
-        pos = road.extend_route(route_row, pos, step.u[i], lane_open)
-    lookahead = cfg[C_LOOKAHEAD] + cfg[C_LOOKAHEAD_T] * v
-    lead, lead_gap = step.leader(i, li, si, route_row, pos, lookahead)
-    v0 = step.free_speed(i, li, si, v, v_desired_i, speed_factor_i, route_row, pos, lookahead)
-    a_lead = fleet.idm(i, lead_gap, fleet.speed[lead] if lead >= 0 else 0.0, v0)
-    for g in step.index.ghost[i]:  # while our box still reaches into a neighbour lane
-        if g >= 0:
-            s_g = si * road.length[g] / max(road.length[li], 1e-6)
-            jg, gap_g = step.leader_in_lane(i, g, s_g)
-            if jg >= 0:
-                a_lead = min(a_lead, fleet.idm(i, gap_g, fleet.speed[jg], v0))
-    a_obs, at_line = step.obstacle_accel(i, li, si, v, v0, route_row, pos)
-    if at_line:
-        out_stop_done[i] = li
-    acc = min(a_lead, a_obs)
-
-    # lane changes: required by the route, forced off a closed lane, or MOBIL's choice
-    nxt = route_row[pos + 1] if pos + 1 < len(route_row) else -1
-    req = nxt if road.is_neighbour(li, nxt) else -1
-    if req < 0 and roam and not lane_open[li]:
-        req = next((c for c in (road.left[li], road.right[li]) if c >= 0 and lane_open[c]), -1)
-    required = req >= 0
-    # one lane change at a time: the last must be over (cooldown, back on a centre)
-    may = (road.junction[li] < 0 and abs(d_i) < 0.5
-           and time_us - last_lc_i >= cfg[C_LC_COOLDOWN_S] * 1e6
-           and (required or (roam and v > cfg[C_LC_MIN_SPEED]
-                             and road.dist_to_junction(li, si, route_row, pos)
-                             > cfg[C_LC_END_MARGIN] + 2.0 * v)))
-    if may:
-        marking = int(road.value_at(li, si, road.pt_flags))  # bit 0: may go left, 1: right
-        for side, tgt in enumerate((road.left[li], road.right[li])):
-            if tgt < 0 or not marking & (1 << side):
-                continue
-            if required:
-                if tgt != req:
-                    continue
-            elif side != step_parity or not lane_open[tgt]:
-                continue
-            bias = cfg[C_LC_BIAS] if side == 0 else -cfg[C_LC_BIAS]  # keep right
-            go, s_t = step.mobil(i, li, si, v, tgt, a_lead + bias, lead_gap, lead, required, v0)
-            if go:
-                if tgt == nxt:
-                    pos += 1  # the change the route asked for
-                else:
-                    route_row[pos:] = [tgt] + [-1] * (len(route_row) - pos - 1)
-                    pos = road.extend_route(route_row, pos, step.u[i], lane_open)
-                li, si = tgt, s_t
-                out_last_lc[i] = time_us
-                break
-    acc = max(min(acc, fleet.a_max[i]), -kind_max_decel[kd])
-
-    # steering: track the centreline of the (possibly new) lane
-    _, s_now, d_now, _ = road.localise(li, si, x_i, y_i, route_row, pos)
-    kref = road.curvature_ahead(li, s_now + v * dt + 0.5, route_row, pos)
-    steer = path_steer(v, yaw_i, yaw_rate_i, wheelbase_i, d_now,
-                       road.value_at(li, s_now, road.pt_heading), kref,
-                       cfg[C_STEER_PREVIEW], cfg[C_STEER_LAT])
-    max_steer = kind_max_steer[kd]
-    return acc, max(min(steer, max_steer), -max_steer), li, si, pos

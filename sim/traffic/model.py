@@ -26,6 +26,7 @@ class TrafficConfig:
     mobil_threshold: float = 0.2  # [m/s^2] incentive needed to change lanes
     mobil_keep_right_bias: float = 0.3  # [m/s^2] extra for left changes, less for right ones
     lane_change_cooldown_s: float = 4.0
+    lane_change_period_s: float = 0.5  # MOBIL reconsiders a vehicle this often
     rtor_full_stop_s: float = 1.0  # Korean right turn on red: full stop this long first
     yellow_decel: float = 3.0  # [m/s^2] stop on yellow only if this braking suffices
     steer_preview_m: float = 6.0  # lateral corrections settle over about this distance
@@ -43,9 +44,10 @@ class TrafficConfig:
         if self.curve_lat_accel <= 0 or self.lookahead_m <= 0:
             raise ValueError("TrafficConfig.curve_lat_accel and lookahead_m must be positive")
 
-    def vector(self) -> np.ndarray:
-        """The kernel's cfg vector (N_CFG,) float64."""
+    def vector(self, dt_us: int = 50_000) -> np.ndarray:
+        """The kernel's cfg vector (N_CFG,) float64 for a step of ``dt_us`` [us]."""
         cfg = np.zeros(K.N_CFG, np.float64)
+        cfg[K.C_LC_EVERY] = max(1, round(self.lane_change_period_s * 1e6 / dt_us))
         cfg[K.C_LOOKAHEAD] = self.lookahead_m
         cfg[K.C_LOOKAHEAD_T] = self.lookahead_s
         cfg[K.C_B_SAFE] = self.mobil_b_safe

@@ -122,12 +122,11 @@ def crosswalk_walk_left_us(plan: SignalPlan, time_us: int) -> np.ndarray:
 
 
 def _window_states(cycle, offset, start, end, yellow_end, time_us, none, go, amber, stop):
-    cyc = np.maximum(cycle, 1)
-    t = (time_us - offset) % cyc
-    out = np.full(cycle.shape, stop, np.int8)
-    out[(t >= start) & (t < end)] = go
-    out[(t >= end) & (t < yellow_end)] = amber
-    out[cycle == 0] = none
+    out = np.full(cycle.shape, none, np.int8)
+    on = np.flatnonzero(cycle)  # most lanes have no signal: compute only the signalised ones
+    t = (time_us - offset[on]) % cycle[on]
+    out[on] = np.where((t >= start[on]) & (t < end[on]), go,
+                       np.where((t >= end[on]) & (t < yellow_end[on]), amber, stop))
     return out
 
 

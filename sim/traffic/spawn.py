@@ -110,6 +110,26 @@ def _touches(a, b, margin: float = 0.5) -> bool:
                               b[0], b[1], b[2], b[3] + 2 * margin, b[4] + 2 * margin))
 
 
+class _BoxHash:
+    """Boxes bucketed in 12 m cells so an overlap test only looks at close neighbours."""
+
+    CELL = 12.0  # [m] > the longest vehicle plus margins
+
+    def __init__(self):
+        self.cells: dict[tuple[int, int], list] = {}
+
+    def _key(self, x: float, y: float) -> tuple[int, int]:
+        return int(x // self.CELL), int(y // self.CELL)
+
+    def add(self, box) -> None:
+        self.cells.setdefault(self._key(box[0], box[1]), []).append(box)
+
+    def touches(self, box) -> bool:
+        cx, cy = self._key(box[0], box[1])
+        return any(_touches(box, other) for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+                   for other in self.cells.get((cx + dx, cy + dy), ()))
+
+
 def spawn_traffic(net: RoadNetwork, state: WorldState, rng: np.random.Generator,
                   n_vehicles: int, first_id: int = 1000, mix: dict | None = None,
                   time_of_day_s: float | None = None, speed_fraction: float = 0.6,
@@ -134,8 +154,9 @@ def spawn_traffic(net: RoadNetwork, state: WorldState, rng: np.random.Generator,
             occupied.setdefault(int(state.lane[k]), []).append(
                 (state.s[k] - state.length[k] / 2, state.s[k] + state.length[k] / 2))
     usable = (ln.flags & LANE_JUNCTION) == 0
-    boxes = [(a["x"][k], a["y"][k], a["yaw"][k], a["length"][k], a["width"][k])
-             for k in np.flatnonzero(state.valid)]
+    boxes = _BoxHash()
+    for k in np.flatnonzero(state.valid):
+        boxes.add((a["x"][k], a["y"][k], a["yaw"][k], a["length"][k], a["width"][k]))
     for v in range(n_vehicles):
         kind = kinds[int(rng.choice(len(kinds), p=probs))]
         length = KIND_PROPS[kind].length
@@ -154,13 +175,13 @@ def spawn_traffic(net: RoadNetwork, state: WorldState, rng: np.random.Generator,
             if not all(hi <= b0 or lo >= b1 for b0, b1 in occupied.get(lane, [])):
                 continue
             x, y, h = (float(q[0]) for q in pose_at(net, [lane], [s]))
-            if not any(_touches((x, y, h, length, KIND_PROPS[kind].width), b) for b in boxes):
+            if not boxes.touches((x, y, h, length, KIND_PROPS[kind].width)):
                 break
         else:
             raise SpawnError(f"{net.source}: could not place vehicle {v + 1} of {n_vehicles} "
                              f"without overlap; the map is too small for this demand")
         occupied.setdefault(lane, []).append((s - length / 2, s + length / 2))
-        boxes.append((x, y, h, length, KIND_PROPS[kind].width))
+        boxes.add((x, y, h, length, KIND_PROPS[kind].width))
         limit = float(net.points.speed_limit[ln.pt_ptr[lane]])
         row = int(rows[v])
         _fill_vehicle(net, a, row, first_id + v, kind, np.array([lane], np.int32), s,
