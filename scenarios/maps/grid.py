@@ -1,8 +1,9 @@
 """Procedural Korean urban grid maps: ``build_grid(spec) -> xodr text`` and presets.
 
-A closed grid: arms only between neighbouring nodes, corner nodes are unsignalised bends,
-edge nodes signalised T-junctions, interior nodes signalised 4-way junctions, so every
-driving lane has a way on. The same spec always gives byte-identical text.
+A closed grid: arms only between neighbouring nodes, corner nodes are unsignalised bends
+(innermost lane on ``GridSpec.corner_radius``), edge nodes signalised T-junctions,
+interior nodes signalised 4-way junctions, so every driving lane has a way on. The same
+spec always gives byte-identical text.
 """
 
 from __future__ import annotations

@@ -221,7 +221,10 @@ def _box(spec: GridSpec, i: int, j: int, sides: tuple[int, ...]) -> tuple[float,
     Arms begin a curb radius beyond the crossing carriageways. A right turn from arm a into
     arm x has tangent lengths ``h(a) - e_out`` and ``h(x) - e_in`` (h: box half-size along
     the arm, e: lateral offsets of the lanes' inner borders), so where a slip lane turns,
-    the box grows until its turn reaches ``slip_radius`` at the lane centre.
+    the box grows until its turn reaches ``slip_radius`` at the lane centre. At a corner
+    bend (two arms) the right turners ride the inside of the bend, so the box grows until
+    their curb lane turns on ``corner_radius`` at the lane centre; with equal lane counts on
+    both arms every bend lane is then a pure arc about one centre, one lane width apart.
     """
     w = spec.lane_width
     ext = {
@@ -233,12 +236,19 @@ def _box(spec: GridSpec, i: int, j: int, sides: tuple[int, ...]) -> tuple[float,
     need = {0: 0.0, 1: 0.0}  # by arm axis: 0 = E/W arms (half_x), 1 = N/S arms (half_y)
     for side, widths in ext.items():
         need[1 - side % 2] = max(need[1 - side % 2], max(widths) + spec.curb_radius)
-    r_ref = spec.slip_radius + w / 2.0  # the connecting road runs on the lane's inner border
     for a in sides:
         x = right_of(a)
-        if end_design(spec, i, j, a).slip and x in sides:
-            need[a % 2] = max(need[a % 2], ext[x][1] - w + r_ref)
-            need[x % 2] = max(need[x % 2], ext[a][0] - w + r_ref)
+        if x not in sides:
+            continue
+        if end_design(spec, i, j, a).slip:
+            radius = spec.slip_radius
+        elif len(sides) == 2:
+            radius = spec.corner_radius
+        else:
+            continue
+        r_ref = radius + w / 2.0  # the connecting road runs on the lane's inner border
+        need[a % 2] = max(need[a % 2], ext[x][1] - w + r_ref)
+        need[x % 2] = max(need[x % 2], ext[a][0] - w + r_ref)
     return need[0], need[1]
 
 
@@ -294,10 +304,13 @@ def _plan_arm(spec: GridSpec, a: NodePlan, b: NodePlan, toward: str) -> ArmPlan:
         need += spec.crosswalk_width + 2.0 * (spec.stop_line_gap + 1.0)
     if length < need:
         field_name = "block_x" if east else "block_y"
+        bend = ""
+        if len(a.arms) == 2 or len(b.arms) == 2:
+            bend = f" (it ends at a corner bend sized by corner_radius={spec.corner_radius!r} m)"
         raise ValueError(
             f"{field_name}={getattr(spec, field_name)!r} m is too short: arm ({a.i}, {a.j}) "
             f"toward {toward} would be {length:.1f} m long between its junction boxes but "
-            f"needs >= {need:.1f} m for pockets, tapers, crosswalks and stop lines"
+            f"needs >= {need:.1f} m for pockets, tapers, crosswalks and stop lines{bend}"
         )
     return ArmPlan(
         road_id=ew_arm_id(a.i, a.j) if east else ns_arm_id(a.i, a.j),

@@ -77,6 +77,11 @@ class GridSpec:
     origin is geo-referenced to (``lat0``, ``lon0``) [deg]. E-W roads take their class from
     ``row_classes`` (by row j), N-S roads from ``col_classes`` (by column i), else
     ``default_class``; ``arm_overrides`` then change single arms.
+
+    Turn sizes [m]: arms begin ``curb_radius`` beyond the carriageways they meet,
+    ``slip_radius`` is the lane-centre radius of right-turn slip lanes and ``corner_radius``
+    the smallest lane-centre radius (innermost lane) of the unsignalised corner bends, so
+    that an 11 m city bus keeps clear of the other lanes of the bend.
     """
 
     name: str
@@ -96,6 +101,7 @@ class GridSpec:
     taper_length: float = 20.0
     curb_radius: float = 12.0
     slip_radius: float = 18.0
+    corner_radius: float = 28.0  # clears an 11 m bus (kinematic model) in every bend lane
     crosswalk_width: float = 4.0
     stop_line_gap: float = 2.0
     date: str = "2025-01-01T00:00:00"
@@ -118,6 +124,7 @@ class GridSpec:
             "taper_length",
             "curb_radius",
             "slip_radius",
+            "corner_radius",
             "crosswalk_width",
         ):
             _positive(field_name, getattr(self, field_name))

@@ -11,6 +11,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from scenarios.maps import (
@@ -32,6 +33,7 @@ from sim.roadnet.conventions import (
     USERDATA_BUS_LANE_HOURS,
     USERDATA_CHILD_ZONE,
 )
+from sim.roadnet.network import Turn
 
 W = 3.25
 
@@ -98,6 +100,8 @@ def test_identical_bytes_across_processes():
         (dict(block_x=120.0), "block_x"),  # too short for pockets + tapers at both ends
         (dict(block_y=100.0), "block_y"),
         (dict(lane_width=float("nan")), "lane_width"),
+        (dict(corner_radius=0.0), "corner_radius"),
+        (dict(corner_radius=float("inf")), "corner_radius"),
         (dict(pocket_length=5.0), "pocket_length"),
         (dict(stop_line_gap=-1.0), "stop_line_gap"),
         (dict(lat0=95.0), "lat0"),
@@ -207,11 +211,17 @@ def test_turn_radii_are_realistic_and_slip_lanes_turn_wider(make):
             found += 1
             assert radii == [pytest.approx(spec.slip_radius)], road.name
         elif "_R_" in road.name:
-            # double rights at T stems put inner lanes on wider arcs
-            hi = 22.0 if road.junction in signalised else 25.0
-            assert all(12.0 <= r <= hi for r in radii), road.name
+            # double rights at T stems put inner lanes on wider arcs; at corner bends the
+            # curb lane turns on corner_radius and each lane further out 3.25 m wider
+            lo, hi = ((12.0, 22.0) if road.junction in signalised
+                      else (spec.corner_radius, spec.corner_radius + 2 * 3.25 + 0.1))
+            assert all(lo - 1e-9 <= r <= hi for r in radii), road.name
         elif "_L_" in road.name:
-            assert all(15.0 <= r <= 40.0 for r in radii), road.name  # outer lanes of multi-lefts
+            # outer lanes of multi-lefts; at corner bends the other direction's lanes lie
+            # outside the right turners, up to six lanes out from corner_radius
+            lo, hi = ((15.0, 40.0) if road.junction in signalised
+                      else (spec.corner_radius, spec.corner_radius + 6 * 3.25 + 0.1))
+            assert all(lo - 1e-9 <= r <= hi for r in radii), road.name
     assert found == len(slip_names) > 0
 
 
@@ -358,3 +368,153 @@ def test_through_lanes_line_up_across_junctions():
                 assert math.sin(2 * road.geometry[0].hdg) == pytest.approx(0.0, abs=1e-9)
             else:  # an S-bend only where lane counts differ (local 1-lane road)
                 assert road.name.startswith("node_2_2_") or road.name.startswith("node_2_3_")
+
+
+# -- corner bends: bus-friendly radii -------------------------------------------------------
+
+BUS_LENGTH, BUS_WIDTH = 11.0, 2.49  # [m] city bus (sim/actors.py)
+CAR_HALF_WIDTH = 0.93  # [m] half a car's width (sim/actors.py)
+
+
+def _corner_ids(spec) -> set[int]:
+    return {n.junction_id for n in plan_grid(spec).nodes if len(n.arms) == 2}
+
+
+def test_too_large_corner_radius_is_rejected_naming_the_fields():
+    with pytest.raises(ValueError, match="block_x.*corner_radius=200.0"):
+        build_grid(dataclasses.replace(benchmark_grid(3, 3), corner_radius=200.0))
+
+
+def _bend_arcs(d: OpenDrive, jid: int) -> list[tuple[float, float, float]]:
+    """(centre x, centre y, lane-centre radius) [m] of the one arc of each bend lane, after
+    checking that every bend lane is a line + arc + line (lines optional)."""
+    out = []
+    for road in (r for r in _connecting(d) if r.junction == jid):
+        kinds = ["arc" if g.curvature is not None else "line" for g in road.geometry]
+        assert kinds in (["arc"], ["line", "arc"], ["arc", "line"], ["line", "arc", "line"])
+        g = next(g for g in road.geometry if g.curvature is not None)
+        cx, cy = g.x - math.sin(g.hdg) / g.curvature, g.y + math.cos(g.hdg) / g.curvature
+        out.append((cx, cy, _centre_radii(road)[0]))
+    return out
+
+
+@pytest.mark.parametrize("make", [sangam_dmc_grid, lambda: benchmark_grid(3, 3)])
+@pytest.mark.parametrize("radius", [None, 30.0])
+def test_corner_bends_are_concentric_arcs_from_corner_radius_out(make, radius):
+    """The curb lane of the right turners (inside of the bend) turns on ``corner_radius``,
+    every other bend lane one lane width further out, all pure arcs about one centre."""
+    spec = make() if radius is None else dataclasses.replace(make(), corner_radius=radius)
+    d = build_document(spec)
+    corners = _corner_ids(spec)
+    assert len(corners) == 4
+    for jid in corners:
+        arcs = _bend_arcs(d, jid)
+        assert len({(round(cx, 6), round(cy, 6)) for cx, cy, _ in arcs}) == 1
+        want = [spec.corner_radius + k * W for k in range(len(arcs))]
+        assert sorted(r for *_, r in arcs) == pytest.approx(want, abs=1e-9)
+        assert all(len(r.geometry) == 1 for r in _connecting(d) if r.junction == jid)
+
+
+@pytest.mark.parametrize("lanes", [("general",), ("general", "general")])
+def test_corner_bends_between_unequal_arms_keep_the_radius(lanes):
+    """3-lane rows meeting a narrower column 0: the box is no longer square, the bend lanes
+    get a straight piece, and none turns tighter than ``corner_radius``."""
+    spec = dataclasses.replace(benchmark_grid(3, 3), col_classes=((0, RoadClass("c", lanes)),))
+    d = build_document(spec)
+    for jid in (30000, 30200):  # the corners on column 0
+        radii = [r for *_, r in _bend_arcs(d, jid)]
+        assert min(radii) == pytest.approx(spec.corner_radius)
+
+
+def test_corner_boxes_grow_and_only_their_arms_shrink():
+    spec = sangam_dmc_grid()
+    plan = plan_grid(spec)
+    tight = plan_grid(dataclasses.replace(spec, corner_radius=1.0))  # curb radius rules
+    grow = spec.corner_radius - W / 2 - spec.curb_radius  # 2-lane collectors at the corners
+    bends = {(n.i, n.j) for n in plan.nodes if len(n.arms) == 2}
+    for node, old in zip(plan.nodes, tight.nodes):
+        want = grow if (node.i, node.j) in bends else 0.0
+        assert (node.half_x - old.half_x, node.half_y - old.half_y) == pytest.approx((want, want))
+    for arm, old in zip(plan.arms, tight.arms):
+        n_bends = len(bends & {arm.start_node, arm.end_node})
+        assert old.length - arm.length == pytest.approx(n_bends * grow)
+
+
+def _min_radius(net, lane: int) -> float:
+    """Smallest radius of curvature [m] along a lane, from its sampled headings."""
+    sl = net.lane_points(lane)
+    dh = np.angle(np.exp(1j * np.diff(net.points.heading[sl])))  # wrapped
+    return float(1.0 / np.max(np.abs(dh) / np.diff(net.points.s[sl])))
+
+
+def _bus_clearance(net, lane: int, others) -> float:
+    """Smallest distance [m] from the centrelines of ``others`` to a bus box centred on and
+    tangent to ``lane``'s centreline, over every sample of ``lane``."""
+    sl = net.lane_points(lane)
+    bx, by, bh = net.points.x[sl], net.points.y[sl], net.points.heading[sl]
+    px, py = [], []
+    for other in others:  # densified to 5 cm, so a box corner sees the polyline itself
+        xy = net.lane_xy(int(other))
+        s = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
+        t = np.linspace(0.0, s[-1], int(s[-1] / 0.05) + 2)
+        px.append(np.interp(t, s, xy[:, 0]))
+        py.append(np.interp(t, s, xy[:, 1]))
+    dx = np.concatenate(px)[None, :] - bx[:, None]
+    dy = np.concatenate(py)[None, :] - by[:, None]
+    c, s = np.cos(bh)[:, None], np.sin(bh)[:, None]
+    du = np.maximum(np.abs(dx * c + dy * s) - BUS_LENGTH / 2, 0.0)
+    dv = np.maximum(np.abs(-dx * s + dy * c) - BUS_WIDTH / 2, 0.0)
+    return float(np.hypot(du, dv).min())
+
+
+def _bend_lanes(net, jid: int) -> tuple[np.ndarray, np.ndarray]:
+    """(right turners, left turners) lane indices of a corner bend; with right-hand traffic
+    the right turners ride the inside of the bend, the left turners oppose them outside."""
+    ln = net.lanes
+    here = ln.junction == jid
+    return np.flatnonzero(here & (ln.turn == Turn.RIGHT)), np.flatnonzero(
+        here & (ln.turn == Turn.LEFT)
+    )
+
+
+def test_sangam_corner_bends_let_a_bus_pass_opposing_traffic(sangam_path):
+    """The loaded Sangam map (``load_network``, CARLA-sampled centrelines): every corner-bend
+    lane turns on >= corner_radius, and a bus on the innermost lane stays half a car width
+    clear of the opposing lanes' centrelines (and of its neighbour's)."""
+    pytest.importorskip("carla")
+    from sim.roadnet.loader import load_network
+
+    sangam = load_network(sangam_path)
+    spec = sangam_dmc_grid()
+    corners = _corner_ids(spec)
+    unsignalised = sangam.junctions.odr_id[~sangam.junctions.signalised]
+    assert sorted(corners) == sorted(unsignalised.tolist())
+    for jid in corners:
+        inside, outside = _bend_lanes(sangam, jid)
+        assert len(inside) == len(outside) == 2  # 2-lane collectors
+        radii = {int(i): _min_radius(sangam, int(i)) for i in (*inside, *outside)}
+        assert min(radii.values()) >= spec.corner_radius - 0.05, (jid, radii)
+        inner = min(inside, key=lambda i: radii[int(i)])
+        assert radii[int(inner)] == pytest.approx(spec.corner_radius, abs=0.05)
+        assert _bus_clearance(sangam, inner, outside) >= CAR_HALF_WIDTH
+        for lane in (*inside, *outside):  # any bend lane, against the other direction
+            opposing = outside if lane in inside else inside
+            assert _bus_clearance(sangam, lane, opposing) >= CAR_HALF_WIDTH, (jid, lane)
+        neighbour = [i for i in inside if i != inner]
+        assert _bus_clearance(sangam, inner, neighbour) >= CAR_HALF_WIDTH
+
+
+def test_bus_clearance_measure_sees_a_tight_corner(tmp_path):
+    """Guard against a vacuous pass: on 7.6 m bends the bus box reaches the next lane."""
+    pytest.importorskip("carla")
+    from sim.roadnet.loader import load_network
+
+    spec = dataclasses.replace(sangam_dmc_grid(), curb_radius=6.0, corner_radius=6.0)
+    path = tmp_path / "tight.xodr"
+    path.write_text(build_grid(spec), encoding="utf-8")
+    net = load_network(path)
+    inside, outside = _bend_lanes(net, 30000)
+    inner = min(inside, key=lambda i: _min_radius(net, int(i)))
+    assert _min_radius(net, int(inner)) == pytest.approx(6.0 + W / 2, abs=0.05)
+    neighbour = [i for i in inside if i != inner]
+    assert _bus_clearance(net, inner, neighbour) < CAR_HALF_WIDTH
