@@ -6,14 +6,14 @@ for the same map and the same number of vehicles in every column:
 * kav: ``EmbeddedEngine(net).step(state, actions, rng)`` (IDM + MOBIL + kinematic bicycle +
   lane following + Korean signals), one core, after a warm-up (Numba compiled and cached,
   first calls left out), median of ``--repeats`` runs of ``--steps`` steps from one state;
-* reference: the same step with the kernel swapped for the plain Python/NumPy twin
-  ``sim.traffic._reference.vehicle_step_ref``, called through the very argument-gathering
-  code that is first checked to reproduce ``EmbeddedEngine.step`` bit for bit, and checked
-  equivalent to the kernel on the same inputs; timed over a few steps only;
+* reference: the same ``EmbeddedEngine.step`` with the Numba kernel swapped for its plain
+  Python/NumPy twin ``sim.traffic._reference.vehicle_step_ref``, so both get their
+  arguments from the engine's own gathering code; checked equivalent to the kernel on the
+  same inputs, timed over a few steps only;
 * SUMO: libsumo (C++) on the same OpenDRIVE map converted by netconvert, the same number and
   mix of vehicles on long random routes, one thread, the same 0.05 s step.
 
-Usage: ``python benchmarks/traffic_step.py [--sizes 100,1000,10000] [--steps N]
+Usage: ``python benchmarks/traffic_step.py [--sizes 100,1000,1000@benchmark,10000] [--steps N]
 [--repeats N] [--no-sumo] [--no-reference]``; see ``benchmarks/README.md``.
 """
 
@@ -26,6 +26,7 @@ if "numba" not in sys.modules:  # one core for kav; must be set before numba is 
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import dataclasses  # noqa: E402
 import hashlib  # noqa: E402
 import importlib  # noqa: E402
@@ -46,20 +47,15 @@ if str(REPO) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(REPO))
 
 from scenarios.maps import benchmark_grid, build_grid, sangam_dmc_grid, write_xodr  # noqa: E402
-from sim._numba_env import cache_dir, configure_numba_cache  # noqa: E402
-
-configure_numba_cache()
-
+from sim._numba_env import cache_dir  # noqa: E402 (importing sim sets NUMBA_CACHE_DIR)
 from sim.actions import Actions  # noqa: E402
 from sim.actors import KIND_PROPS, ActorKind, is_vehicle  # noqa: E402
 from sim.engines.embedded import EmbeddedEngine  # noqa: E402
-from sim.pedestrians import _kernels as PK  # noqa: E402
 from sim.rng import RngTree  # noqa: E402
 from sim.roadnet.loader import load_network_text  # noqa: E402
 from sim.roadnet.network import RoadNetwork  # noqa: E402
 from sim.state import AgentMemory, AgentParams, WorldState, empty_state  # noqa: E402
 from sim.traffic import _kernels as TK  # noqa: E402
-from sim.traffic.signals import crosswalk_states, crosswalk_walk_left_us, lane_states  # noqa: E402
 from sim.traffic.spawn import spawn_traffic  # noqa: E402
 
 DT_S = 0.05  # [s] the step of every engine here (kav's default 20 Hz)
@@ -69,6 +65,7 @@ TARGET_SUMO_SIZE = 1000
 REFERENCE_MODULE = "sim.traffic._reference"
 REFERENCE_FUNC = "vehicle_step_ref"
 MAPS = {"sangam": sangam_dmc_grid, "benchmark": benchmark_grid}
+DEFAULT_SIZES = "100,1000,1000@benchmark,10000"
 # files whose code decides where spawn_traffic puts vehicles (the spawn cache key)
 SPAWN_SOURCES = ("sim/traffic/spawn.py", "sim/state.py", "sim/actors.py", "sim/roadnet",
                  "sim/collision/_kernels.py")
@@ -105,7 +102,7 @@ def parse_sizes(text: str) -> list[Case]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--sizes", type=parse_sizes, default=parse_sizes("100,1000,10000"),
+    p.add_argument("--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES),
                    help="vehicle counts, comma separated; N@sangam or N@benchmark picks the map")
     p.add_argument("--steps", type=int, default=100, help="timed steps per repeat")
     p.add_argument("--repeats", type=int, default=3, help="repeats (median taken)")
@@ -186,7 +183,8 @@ def spawn_state(mc: MapCase, n: int, seed: int) -> tuple[WorldState, str]:
     """``n`` roaming vehicles from ``spawn_traffic`` (cached on disk: spawning is slow for
     big n). Returns the state and where it came from."""
     key = hashlib.sha256(f"{mc.digest}|{n}|{seed}|{_source_digest()}".encode()).hexdigest()[:16]
-    path = cache_dir("benchmarks") / f"spawn-{mc.name}-{n}-{key}.npz"
+    folder = cache_dir("benchmarks")
+    path = folder / f"spawn-{mc.name}-{n}-s{seed}-{key}.npz"
     if path.is_file():
         with np.load(path) as z:
             return _state_from_arrays(z), f"cached spawn ({path.name})"
@@ -194,9 +192,12 @@ def spawn_state(mc: MapCase, n: int, seed: int) -> tuple[WorldState, str]:
     state = spawn_traffic(mc.net, empty_state(n), RngTree(seed).child("spawn").generator(), n)
     took = time.perf_counter() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     np.savez(tmp, **_state_arrays(state))
     os.replace(tmp, path)
+    for stale in folder.glob(f"spawn-{mc.name}-{n}-s{seed}-*.npz"):  # older code or map
+        if stale != path and not stale.name.endswith(".tmp.npz"):
+            stale.unlink(missing_ok=True)
     return state, f"spawn_traffic {took:.1f} s"
 
 
@@ -222,6 +223,32 @@ class Timing:
     details: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One timed repeat: valid vehicles x steps, wall and process-CPU seconds."""
+
+    vehicle_steps: int
+    wall_s: float
+    cpu_s: float
+
+
+def timed(fn) -> tuple[object, float, float]:
+    """(fn(), wall seconds, this process's CPU seconds)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def summarise(samples: list[Sample], steps: int) -> Timing:
+    """The median repeat by wall time. cpu/wall well below 1 means the process was kept
+    waiting (a busy machine) and the wall-time rate is pessimistic."""
+    med = sorted(samples, key=lambda x: x.wall_s)[len(samples) // 2]
+    cpu_wall = sum(x.cpu_s for x in samples) / sum(x.wall_s for x in samples)
+    return Timing(med.vehicle_steps / med.wall_s,
+                  details={"step_ms": 1e3 * med.wall_s / steps, "cpu_wall": cpu_wall,
+                           "walls_s": [x.wall_s for x in samples]})
+
+
 def run_steps(step, state: WorldState, rngs, actions: Actions) -> tuple[WorldState, int]:
     """Apply ``step`` once per generator; returns the last state and valid vehicles x steps."""
     veh = is_vehicle(state.kind)
@@ -239,20 +266,12 @@ def warm_up(engine: EmbeddedEngine, state: WorldState, steps: int, seed: int) ->
     return state
 
 
-def time_kav(engine: EmbeddedEngine, start: WorldState, steps: int, repeats: int,
-             seed: int) -> Timing:
-    """Median over ``repeats`` of ``steps`` engine steps, each repeat from ``start``."""
+def kav_repeat(engine: EmbeddedEngine, start: WorldState, steps: int, seed: int) -> Sample:
+    """``steps`` engine steps from ``start`` (the same state and generators every repeat)."""
     actions = Actions.none(start.n_actors)
-    first = start.time_us // engine.dt_us
-    times, vsteps = [], 0
-    for _ in range(repeats):
-        rngs = traffic_rngs(seed, first, steps)
-        t0 = time.perf_counter()
-        _, vsteps = run_steps(engine.step, start, rngs, actions)
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    return Timing(vsteps / med, details={"step_ms": 1e3 * med / steps, "vehicle_steps": vsteps,
-                                         "times_s": times})
+    rngs = traffic_rngs(seed, start.time_us // engine.dt_us, steps)
+    (_, vsteps), wall, cpu = timed(lambda: run_steps(engine.step, start, rngs, actions))
+    return Sample(vsteps, wall, cpu)
 
 
 def time_kernel_share(engine: EmbeddedEngine, start: WorldState, steps: int,
@@ -266,97 +285,51 @@ def time_kernel_share(engine: EmbeddedEngine, start: WorldState, steps: int,
     def timed_kernel(*args):
         nonlocal inside
         t0 = time.perf_counter()
-        TK.vehicle_step(*args)
+        NUMBA_KERNEL(*args)
         inside += time.perf_counter() - t0
 
     state = start
     t0 = time.perf_counter()
     for g in rngs:
-        state = step_with_kernel(timed_kernel, engine, state, actions, g)
+        state = step_with(timed_kernel, engine, state, actions, g)
     return inside / (time.perf_counter() - t0)
 
 
-# -- the shared argument gathering (kernel or reference) ------------------------------------
+# -- one engine step with another kernel in place of the Numba one ------------------------
 
-def vehicle_step_args(engine: EmbeddedEngine, state: WorldState, actions: Actions,
-                      rng: np.random.Generator) -> tuple[tuple, dict]:
-    """Everything ``EmbeddedEngine.step`` hands to ``vehicle_step``, gathered the same way
-    (same rng draws, signals, crosswalk status). Returns (args, outputs) where ``outputs``
-    names the fresh arrays the kernel writes. Checked against the engine by
-    :func:`check_gathering`, so a drift in the engine fails loudly instead of timing
-    something else."""
-    n = state.n_actors
-    actions.check(n)
-    t = int(state.time_us)
-    dt = engine.config.dt_us / 1e6
-    u_veh = rng.random(n)
-    rng.random(n)  # u_ped: the engine draws it too; keeps the stream aligned
-    net = engine.network
-    ln, p, cw, walk = net.lanes, net.points, net.crosswalks, engine.walk
-    lane_sig = lane_states(engine.plan, t)
-    cw_state = crosswalk_states(engine.plan, t)
-    walk_left = crosswalk_walk_left_us(engine.plan, t)
-    is_ped = state.kind == int(ActorKind.PEDESTRIAN)
-    is_veh = is_vehicle(state.kind)
-    mem, pr = state.memory, state.params
-    blocked = np.zeros(cw.n, np.bool_)
-    near = np.zeros(cw.n, np.bool_)
-    PK.crosswalk_status(state.valid, is_ped, is_veh, state.speed, state.length, state.s,
-                        mem.route, state.lane, state.s, mem.route_pos, pr.v_desired,
-                        walk.length, walk.cw, cw_state, walk_left, ln.length, cw.lane_ptr,
-                        cw.lane_cw, cw.lane_s0, cw.lane_s1, blocked, near)
-    out = {k: np.empty(n) for k in ("x", "y", "yaw", "speed", "yaw_rate", "accel", "s", "d")}
-    out.update(lane=np.empty(n, np.int32), route=np.empty_like(mem.route),
-               route_pos=np.empty(n, np.int32), stopped_since_us=np.empty(n, np.int64),
-               last_lane_change_us=np.empty(n, np.int64), stop_done_lane=np.empty(n, np.int32))
-    tables, conf = engine._tables, engine._conflicts
-    args = (
-        t, dt, (t // engine.config.dt_us) % 2,
-        state.valid, is_veh, state.kind, actions.controlled, actions.accel, actions.steer,
-        actions.reverse, state.x, state.y, state.yaw, state.yaw_rate, state.speed, state.length,
-        state.width, state.lane, state.s, state.d, pr.v_desired, pr.speed_factor, pr.headway,
-        pr.min_gap, pr.a_max, pr.b_comf, pr.politeness, pr.wheelbase, mem.route,
-        mem.route_pos, mem.roam, mem.stopped_since_us, mem.last_lane_change_us,
-        mem.stop_done_lane, engine._kind_decel, engine._kind_steer, engine._kind_speed,
-        engine.lane_open(t), ln.length, ln.succ_ptr, ln.succ, ln.pred_ptr, ln.pred, ln.left,
-        ln.right, ln.turn, ln.stop_s, ln.junction, tables.vcurve, tables.vmin, conf[0], conf[1],
-        lane_sig, ln.pt_ptr, p.s, p.x, p.y, p.heading, tables.pt_curv, p.speed_limit, p.flags,
-        p.width, cw.lane_ptr, cw.lane_cw, cw.lane_s0, blocked, u_veh, engine._cfg,
-        out["x"], out["y"], out["yaw"], out["speed"], out["yaw_rate"], out["accel"],
-        out["lane"], out["s"], out["d"], out["route"], out["route_pos"],
-        out["stopped_since_us"], out["last_lane_change_us"], out["stop_done_lane"])
-    return args, out
+NUMBA_KERNEL = TK.vehicle_step
 
 
-def step_with_kernel(kernel, engine: EmbeddedEngine, state: WorldState, actions: Actions,
-                     rng: np.random.Generator) -> WorldState:
-    """One vehicles-only step with ``kernel`` (``TK.vehicle_step`` or the reference) in
-    place of the engine's call; the new state is assembled as the engine does."""
-    if np.any(state.valid & (state.kind == int(ActorKind.PEDESTRIAN))):
-        raise ValueError("the benchmark step covers vehicles only; the state has pedestrians")
-    args, out = vehicle_step_args(engine, state, actions, rng)
-    kernel(*args)
-    mem = state.memory
-    memory = AgentMemory(route=out["route"], route_pos=out["route_pos"], roam=mem.roam,
-                         stopped_since_us=out["stopped_since_us"],
-                         last_lane_change_us=out["last_lane_change_us"],
-                         stop_done_lane=out["stop_done_lane"])
-    return state.replace(time_us=state.time_us + engine.config.dt_us, x=out["x"], y=out["y"],
-                         yaw=out["yaw"], speed=out["speed"], yaw_rate=out["yaw_rate"],
-                         accel=out["accel"], lane=out["lane"], s=out["s"], d=out["d"],
-                         memory=memory)
+@contextlib.contextmanager
+def kernel_in_engine(kernel):
+    """Within the block ``EmbeddedEngine.step`` calls ``kernel`` where it calls
+    ``sim.traffic._kernels.vehicle_step``, with the argument tuple the engine itself gathers
+    (the same rng draws, signal states, crosswalk status and fresh ``out_*`` arrays), so the
+    kernel and the reference are driven by one and the same argument-gathering code. Yields
+    a one-item list counting the calls."""
+    calls = [0]
+
+    def swapped(*args):
+        calls[0] += 1
+        return kernel(*args)
+
+    TK.vehicle_step = swapped
+    try:
+        yield calls
+    finally:
+        TK.vehicle_step = NUMBA_KERNEL
 
 
-def check_gathering(engine: EmbeddedEngine, state: WorldState, seed: int) -> None:
-    """Raise unless the kernel called through :func:`vehicle_step_args` gives exactly the
-    engine's next state (so the reference sees what the engine's kernel sees)."""
-    k = state.time_us // engine.dt_us
-    actions = Actions.none(state.n_actors)
-    ours = step_with_kernel(TK.vehicle_step, engine, state, actions, traffic_rngs(seed, k, 1)[0])
-    theirs = engine.step(state, actions, traffic_rngs(seed, k, 1)[0])
-    if ours.digest() != theirs.digest():
-        raise RuntimeError("benchmarks/traffic_step.py: vehicle_step_args no longer matches "
-                           "EmbeddedEngine.step; update it to the engine's argument list")
+def step_with(kernel, engine: EmbeddedEngine, state: WorldState, actions: Actions,
+              rng: np.random.Generator) -> WorldState:
+    """``engine.step`` with ``kernel`` in place of the Numba ``vehicle_step``. Raises if the
+    engine did not go through the swap (the reference would then silently not be timed)."""
+    with kernel_in_engine(kernel) as calls:
+        out = engine.step(state, actions, rng)
+    if calls[0] != 1:
+        raise RuntimeError("EmbeddedEngine.step no longer calls sim.traffic._kernels."
+                           "vehicle_step through the module; update benchmarks/traffic_step.py")
+    return out
 
 
 # -- plain Python / NumPy reference ---------------------------------------------------------
@@ -407,9 +380,9 @@ def time_reference(ref, engine: EmbeddedEngine, start: WorldState, steps: int, s
     first = start.time_us // engine.dt_us
     g_ref, g_ker = traffic_rngs(seed, first, 1)[0], traffic_rngs(seed, first, 1)[0]
     t0 = time.perf_counter()
-    ref_next = step_with_kernel(ref, engine, start, actions, g_ref)
+    ref_next = step_with(ref, engine, start, actions, g_ref)
     first_s = time.perf_counter() - t0
-    ker_next = step_with_kernel(TK.vehicle_step, engine, start, actions, g_ker)
+    ker_next = engine.step(start, actions, g_ker)
     same, how = compare_states(ref_next, ker_next)
     if first_s * (1 + steps) > budget_s:
         steps = max(1, int(budget_s / first_s) - 1)
@@ -417,7 +390,7 @@ def time_reference(ref, engine: EmbeddedEngine, start: WorldState, steps: int, s
     for g in traffic_rngs(seed, first + 1, steps):
         nv = vehicle_count(state)
         t0 = time.perf_counter()
-        state = step_with_kernel(ref, engine, state, actions, g)
+        state = step_with(ref, engine, state, actions, g)
         times.append((time.perf_counter() - t0) / max(nv, 1))
     per_vehicle = statistics.median(times)
     note = f"{steps} step(s); {'equivalent' if same else 'NOT EQUIVALENT'} to kernel ({how})"
@@ -478,6 +451,9 @@ def sumo_net(mc: MapCase) -> tuple[Path, str]:
     n_signalised = int(np.count_nonzero(mc.net.junctions.signalised))
     note = f"{n_tls} SUMO traffic lights {how} (kav: {n_signalised} signalised junctions)"
     note_file.write_text(note)
+    for stale in folder.parent.glob(f"{mc.name}-*"):  # conversions of older map versions
+        if stale != folder and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     return net_file, note
 
 
@@ -545,49 +521,68 @@ def sumo_options(net_file: Path, route_file: Path, seed: int, cf_model: str) -> 
             "--carfollow.model", cf_model]
 
 
-def time_sumo(mc: MapCase, kinds: np.ndarray, steps: int, repeats: int, warmup: int,
-              seed: int, cf_model: str, insert_steps: int) -> Timing:
-    """Insert every vehicle (up to ``insert_steps`` steps), ``warmup`` more steps, then the
-    median over ``repeats`` of ``steps`` steps of (running vehicles summed) / wall time."""
-    import libsumo
+def insert_until_full(libsumo, target: int, max_steps: int, stall_steps: int = 100) -> int:
+    """Step until ``target`` vehicles run, the count has not grown for ``stall_steps``
+    steps (the rest cannot be inserted: no free room on their start lanes), or
+    ``max_steps``. Returns the steps taken."""
+    best, best_at, k = -1, 0, 0
+    while k < max_steps:
+        count = libsumo.vehicle.getIDCount()
+        if count >= target or k - best_at >= stall_steps:
+            break
+        if count > best:
+            best, best_at = count, k
+        libsumo.simulationStep()
+        k += 1
+    return k
 
-    net_file, tls_note = sumo_net(mc)
-    total_steps = insert_steps + warmup + repeats * steps
-    min_route = 20.0 * DT_S * total_steps + 500.0  # [m] faster than anyone can drive
-    route_file = sumo_routes(net_file, kinds, seed, min_route)
-    target = len(kinds)
-    libsumo.start(sumo_options(net_file, route_file, seed, cf_model))
-    try:
-        k = 0
-        while k < insert_steps and libsumo.vehicle.getIDCount() < target:
+
+class SumoRun:
+    """One libsumo simulation of ``kinds`` vehicles on the map, ready to be timed: every
+    vehicle inserted (or insertion stalled, see :func:`insert_until_full`) and ``warmup``
+    more steps done. :meth:`repeat` times further steps; :meth:`close` ends it."""
+
+    def __init__(self, mc: MapCase, kinds: np.ndarray, args):
+        import libsumo
+
+        self.sumo = libsumo
+        self.target = len(kinds)
+        self.net_file, self.tls_note = sumo_net(mc)
+        total_steps = args.sumo_insert_steps + args.warmup + args.repeats * args.steps
+        min_route = 20.0 * DT_S * total_steps + 500.0  # [m] more than anyone can drive
+        route_file = sumo_routes(self.net_file, kinds, args.seed, min_route)
+        self.options = sumo_options(self.net_file, route_file, args.seed, args.sumo_cf)
+        libsumo.start(self.options)
+        self.inserted_after = insert_until_full(libsumo, self.target, args.sumo_insert_steps)
+        self.inserted = libsumo.vehicle.getIDCount()
+        for _ in range(args.warmup):
             libsumo.simulationStep()
-            k += 1
-        inserted_after = k
-        for _ in range(warmup):
-            libsumo.simulationStep()
-        arrived = teleports = 0
-        times, counts = [], []
-        for _ in range(repeats):
-            vsteps = 0
-            t0 = time.perf_counter()
-            for _ in range(steps):
-                vsteps += libsumo.vehicle.getIDCount()
-                libsumo.simulationStep()
-                arrived += libsumo.simulation.getArrivedNumber()
-                teleports += libsumo.simulation.getStartingTeleportNumber()
-            times.append(time.perf_counter() - t0)
-            counts.append(vsteps)
-        running = libsumo.vehicle.getIDCount()
-    finally:
-        libsumo.close()
-    i = sorted(range(repeats), key=lambda j: times[j])[repeats // 2]
-    mean_running = statistics.mean(counts) / steps
-    note = (f"{mean_running:,.0f} running of {target:,} (full after {inserted_after} steps)"
-            f"; {arrived} arrived, {teleports} teleported while timed")
-    return Timing(counts[i] / times[i], note,
-                  {"tls": tls_note, "mean_running": mean_running, "running_end": running,
-                   "step_ms": 1e3 * times[i] / steps, "options": sumo_options(
-                       net_file, route_file, seed, cf_model)})
+        self.arrived = self.teleported = 0
+
+    def _steps(self, steps: int) -> int:
+        sumo, vsteps = self.sumo, 0
+        for _ in range(steps):
+            vsteps += sumo.vehicle.getIDCount()
+            sumo.simulationStep()
+            self.arrived += sumo.simulation.getArrivedNumber()
+            self.teleported += sumo.simulation.getStartingTeleportNumber()
+        return vsteps
+
+    def repeat(self, steps: int) -> Sample:
+        """``steps`` more steps; counts the vehicles running at each step."""
+        vsteps, wall, cpu = timed(lambda: self._steps(steps))
+        return Sample(vsteps, wall, cpu)
+
+    def close(self) -> None:
+        self.sumo.close()
+
+    def note(self, samples: list[Sample], steps: int) -> str:
+        mean_running = sum(x.vehicle_steps for x in samples) / (steps * len(samples))
+        how = "all" if self.inserted >= self.target else "insertion stalled:"
+        return (f"{how} {self.inserted:,} of {self.target:,} inserted after "
+                f"{self.inserted_after} steps, {mean_running:,.1f} running on average while "
+                f"timed; {self.arrived} arrived, {self.teleported} teleported while timed; "
+                f"{self.tls_note}")
 
 
 # -- machine, table -------------------------------------------------------------------------
@@ -678,8 +673,9 @@ def target_lines(rows: list[Row]) -> list[str]:
     out.append(f"target kav >= {TARGET_RATE:,} veh-steps/s on one core: " + "; ".join(parts))
     at = [r for r in rows if r.case.n == TARGET_SUMO_SIZE and r.sumo and r.sumo.rate]
     if at:
-        parts = [f"{r.map_label}: {'MET' if r.kav.rate / r.sumo.rate >= TARGET_SUMO_RATIO else 'NOT met'}"
-                 f" ({r.kav.rate / r.sumo.rate:.1f}x)" for r in at]
+        ratios = [(r.map_label, r.kav.rate / r.sumo.rate) for r in at]
+        parts = [f"{label}: {'MET' if x >= TARGET_SUMO_RATIO else 'NOT met'} ({x:.1f}x)"
+                 for label, x in ratios]
         out.append(f"target kav >= {TARGET_SUMO_RATIO:.0f}x SUMO at {TARGET_SUMO_SIZE:,} "
                    "vehicles: " + "; ".join(parts))
     else:
@@ -694,6 +690,23 @@ def _log(msg: str) -> None:
     print(f"[traffic_step] {msg}", file=sys.stderr, flush=True)
 
 
+def time_side_by_side(engine: EmbeddedEngine, start: WorldState, sumo: SumoRun | None,
+                      steps: int, repeats: int, seed: int) -> tuple[Timing, Timing | None]:
+    """kav and SUMO repeats interleaved (kav, SUMO, kav, SUMO...), so that a change in the
+    machine's load during the run hits both columns alike."""
+    kav_s, sumo_s = [], []
+    for _ in range(repeats):
+        kav_s.append(kav_repeat(engine, start, steps, seed))
+        if sumo is not None:
+            sumo_s.append(sumo.repeat(steps))
+    kav = summarise(kav_s, steps)
+    if sumo is None:
+        return kav, None
+    sumo_t = summarise(sumo_s, steps)
+    sumo_t.note = sumo.note(sumo_s, steps)
+    return kav, sumo_t
+
+
 def measure_case(case: Case, mc: MapCase, args, ref, ref_note: str,
                  ref_per_vehicle_s: float | None) -> Row:
     """All columns for one size."""
@@ -704,11 +717,24 @@ def measure_case(case: Case, mc: MapCase, args, ref, ref_note: str,
     notes = [f"{spawn_note}; {n_valid:,} vehicles"]
     _log(f"{case.n} @ {mc.name}: kav warm-up")
     start = warm_up(engine, state, args.warmup, args.seed)
-    check_gathering(engine, start, args.seed)
-    kav = time_kav(engine, start, args.steps, args.repeats, args.seed)
+    sumo = None
+    if not args.no_sumo:
+        _log(f"{case.n} @ {mc.name}: SUMO insertion and warm-up")
+        sumo = SumoRun(mc, state.kind[state.valid & is_vehicle(state.kind)], args)
+    _log(f"{case.n} @ {mc.name}: timing kav{' and SUMO' if sumo else ''}")
+    try:
+        kav, sumo_t = time_side_by_side(engine, start, sumo, args.steps, args.repeats,
+                                        args.seed)
+    finally:
+        if sumo is not None:
+            sumo.close()
     share = time_kernel_share(engine, start, min(args.steps, 50), args.seed)
     notes.append(f"kav: {kav.details['step_ms']:.2f} ms/step, {100 * share:.0f}% of it in the "
-                 f"vehicle_step kernel, median of {args.repeats} x {args.steps} steps")
+                 f"vehicle_step kernel; median of {args.repeats} x {args.steps} steps; "
+                 f"cpu/wall {kav.details['cpu_wall']:.2f}")
+    if sumo_t is not None:
+        notes.append(f"SUMO: {sumo_t.details['step_ms']:.2f} ms/step; cpu/wall "
+                     f"{sumo_t.details['cpu_wall']:.2f}; {sumo_t.note}")
     ref_t = None
     if not args.no_reference:
         if ref is None:
@@ -719,14 +745,6 @@ def measure_case(case: Case, mc: MapCase, args, ref, ref_note: str,
             ref_t = time_reference(ref, engine, start, args.ref_steps, args.seed,
                                    args.ref_budget, est)
         notes.append(f"reference: {ref_t.note}")
-    sumo_t = None
-    if not args.no_sumo:
-        _log(f"{case.n} @ {mc.name}: SUMO")
-        kinds = state.kind[state.valid & is_vehicle(state.kind)]
-        sumo_t = time_sumo(mc, kinds, args.steps, args.repeats, args.warmup, args.seed,
-                           args.sumo_cf, args.sumo_insert_steps)
-        notes.append(f"SUMO: {sumo_t.details['step_ms']:.2f} ms/step; {sumo_t.note}; "
-                     f"{sumo_t.details['tls']}")
     return Row(case, label, n_valid, kav, ref_t, sumo_t, notes)
 
 
@@ -758,10 +776,11 @@ def report(rows: list[Row], args) -> str:
         out.append(f"{r.n_valid:,} vehicles on {r.map_label}:")
         out += [f"  - {n}" for n in r.notes]
     if not args.no_sumo:
-        opts = next((r.sumo.details["options"] for r in rows if r.sumo), [])
+        opts = sumo_options(Path("net.net.xml"), Path("routes.rou.xml"), args.seed,
+                            args.sumo_cf)
         out.append(f"netconvert: --opendrive-files map.xodr -o net.net.xml "
-                   f"{' '.join(NETCONVERT_OPTS)}")
-        out.append("sumo: " + " ".join(o if "/" not in o else Path(o).name for o in opts[1:]))
+                   f"{' '.join(NETCONVERT_OPTS)} (--tls.guess only if no light was imported)")
+        out.append("libsumo: " + " ".join(opts[1:]) + "; libsumo.simulationStep() per step")
         out.append(f"SUMO lane change: LC2013 (default); car following: {args.sumo_cf}; "
                    "vTypes from kav's fleet (sizes, max speeds, IDM a/b means, tau 1.5 s, "
                    "minGap 2 m)")
