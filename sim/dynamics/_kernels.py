@@ -15,7 +15,12 @@ import numba as nb
 
 @nb.njit(cache=True)
 def bicycle_one(x, y, yaw, v, accel, steer, wheelbase, v_max, allow_reverse, dt):
-    """One actor, one step -> (x, y, yaw, v, yaw_rate, accel_applied)."""
+    """One actor, one step -> (x, y, yaw, v, yaw_rate, accel_applied).
+
+    The slip angle enters through tan(beta) = tan(delta) / 2 and cos(beta) =
+    1 / sqrt(1 + tan^2 beta), the yaw wraps by one subtraction: three transcendental calls
+    where the textbook form takes nine (this runs for every vehicle every step).
+    """
     v_new = v + accel * dt
     if v_new > v_max:
         v_new = v_max
@@ -25,16 +30,20 @@ def bicycle_one(x, y, yaw, v, accel, steer, wheelbase, v_max, allow_reverse, dt)
         v_new = -v_max
     a_eff = (v_new - v) / dt
     v_avg = 0.5 * (v + v_new)
+    cb, sb, yaw_rate = 1.0, 0.0, 0.0
     if wheelbase > 0.0:
-        beta = math.atan(0.5 * math.tan(steer))
-        yaw_rate = v_avg * math.cos(beta) * math.tan(steer) / wheelbase
-    else:
-        beta = 0.0
-        yaw_rate = 0.0
-    x_new = x + v_avg * math.cos(yaw + beta) * dt
-    y_new = y + v_avg * math.sin(yaw + beta) * dt
+        tb = 0.5 * math.tan(steer)
+        cb = 1.0 / math.sqrt(1.0 + tb * tb)
+        sb = tb * cb
+        yaw_rate = v_avg * cb * (2.0 * tb) / wheelbase
+    c, s = math.cos(yaw), math.sin(yaw)
+    x_new = x + v_avg * (c * cb - s * sb) * dt
+    y_new = y + v_avg * (s * cb + c * sb) * dt
     yaw_new = yaw + yaw_rate * dt
-    yaw_new = math.atan2(math.sin(yaw_new), math.cos(yaw_new))
+    if yaw_new > math.pi:
+        yaw_new -= 2.0 * math.pi
+    elif yaw_new <= -math.pi:
+        yaw_new += 2.0 * math.pi
     return x_new, y_new, yaw_new, v_new, yaw_rate, a_eff
 
 

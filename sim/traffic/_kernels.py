@@ -617,22 +617,23 @@ def path_steer(v, yaw, yaw_rate, wheelbase, d, lane_heading, kappa_ref, preview,
     e_psi the angle between the centre's velocity (yaw + slip) and the lane; P = preview [m]
     makes the correction settle over the same distance at any speed. The correction is
     capped at ``lat_accel`` [m/s^2] so lane changes stay comfortable. Inverted exactly for
-    the kinematic bicycle about the centre (l_r = L/2).
+    the kinematic bicycle about the centre (l_r = L/2): sin(beta) = kappa L / 2,
+    delta = atan(2 tan(beta)), written with square roots instead of asin / tan.
     """
     if wheelbase <= 0.0:
         return 0.0
     half = 0.5 * wheelbase
-    beta = 0.0
+    sin_b, cos_b = 0.0, 1.0
     if abs(v) > 0.5:
-        beta = math.asin(max(-1.0, min(1.0, yaw_rate * half / v)))
-    e_psi = yaw + beta - lane_heading
-    e_psi = math.atan2(math.sin(e_psi), math.cos(e_psi))
-    corr = -d / (preview * preview) - 1.8 * math.sin(e_psi) / preview
+        sin_b = max(-1.0, min(1.0, yaw_rate * half / v))
+        cos_b = math.sqrt(1.0 - sin_b * sin_b)
+    e = yaw - lane_heading
+    sin_e_psi = math.sin(e) * cos_b + math.cos(e) * sin_b  # sin(yaw + beta - heading)
+    corr = -d / (preview * preview) - 1.8 * sin_e_psi / preview
     cap = lat_accel / max(v * v, 1.0)
     corr = max(min(corr, cap), -cap)
-    kappa = kappa_ref + corr
-    sb = max(-0.95, min(0.95, kappa * half))
-    return math.atan(2.0 * math.tan(math.asin(sb)))
+    sb = max(-0.95, min(0.95, (kappa_ref + corr) * half))
+    return math.atan(2.0 * sb / math.sqrt(1.0 - sb * sb))
 
 
 @nb.njit(cache=True)
