@@ -363,7 +363,8 @@ def _must_yield(i, j_lane, app, dist_me, v, conf_ptr, conf, pred_ptr, pred, lane
 
 
 @nb.njit(cache=True)
-def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam, stop_done,
+def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, lead_gap, row, pos, roam,
+                    stop_done,
                     time_us, stopped_since, lane_length, lane_turn, lane_stop_s, lane_junction,
                     left, right, succ_ptr, succ, pred_ptr, pred, conf_ptr, conf, lane_sig,
                     lane_open, lane_ptr, order, ent_s, speed, cw_ptr, cw_idx, cw_s0, cw_blocked,
@@ -398,14 +399,8 @@ def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam
                 gap = off + end - 0.5 * len_i
                 a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
             break
-        if lane_junction[nxt] >= 0 and lane_junction[cur] < 0:
-            entry = lane_stop_s[cur] if not math.isnan(lane_stop_s[cur]) else lane_length[cur]
-            gap = off + entry - 0.5 * len_i
-            if -0.5 < gap < v * v / (2.0 * bc) + 10.0 and _must_yield(
-                    i, nxt, cur, off + lane_length[cur], v, conf_ptr, conf, pred_ptr, pred,
-                    lane_junction, lane_sig, lane_length, lane_ptr, order, ent_s, speed):
-                a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
         sig = lane_sig[nxt]
+        held = False  # a red (or stoppable yellow) light holds us at this stop line
         if (sig == SIG_RED or sig == SIG_YELLOW) and not math.isnan(lane_stop_s[cur]):
             gap = off + lane_stop_s[cur] - 0.5 * len_i
             if gap > -0.5:  # front bumper not past the line
@@ -423,6 +418,15 @@ def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, row, pos, roam
                         at_rtor_line = True
                 if stop:
                     a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
+                    held = True
+        if lane_junction[nxt] >= 0 and lane_junction[cur] < 0 and not held:
+            entry = lane_stop_s[cur] if not math.isnan(lane_stop_s[cur]) else lane_length[cur]
+            gap = off + entry - 0.5 * len_i
+            # only the first car before the entry yields: one behind follows its leader
+            if -0.5 < gap < v * v / (2.0 * bc) + 10.0 and lead_gap >= gap and _must_yield(
+                    i, nxt, cur, off + lane_length[cur], v, conf_ptr, conf, pred_ptr, pred,
+                    lane_junction, lane_sig, lane_length, lane_ptr, order, ent_s, speed):
+                a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
         off += lane_length[cur]
         cur = nxt
         r += 1
@@ -715,8 +719,8 @@ def vehicle_step(
                         a_lead = min(a_lead, idm_accel(v, v0, headway[i], min_gap[i], a_max[i],
                                                        b_comf[i], gap_g, speed[jg]))
             a_obs, at_line = _obstacle_accel(
-                i, li, si, length[i], v, v0, headway[i], min_gap[i], a_max[i], b_comf[i], row,
-                pos, roam[i], stop_done[i], time_us, stopped_since[i], lane_length, lane_turn,
+                i, li, si, length[i], v, v0, headway[i], min_gap[i], a_max[i], b_comf[i],
+                lead_gap, row, pos, roam[i], stop_done[i], time_us, stopped_since[i], lane_length, lane_turn,
                 lane_stop_s, lane_junction, left, right, succ_ptr, succ, pred_ptr, pred,
                 conf_ptr, conf, lane_sig, lane_open, lane_ptr, order, ent_s, speed, cw_ptr,
                 cw_idx, cw_s0, cw_blocked, cfg)

@@ -489,7 +489,7 @@ class _Step:
                             return False
         return True
 
-    def obstacle_accel(self, i, lane, s, v, v0, route_row, pos):
+    def obstacle_accel(self, i, lane, s, v, v0, lead_gap, route_row, pos):
         """(minimum IDM acceleration over virtual stopped obstacles ahead along the route,
         whether the vehicle now stands at a red stop line before a right turn long enough to
         have made the Korean full stop)."""
@@ -518,14 +518,8 @@ class _Step:
                     end = road.length[cur] - (cfg[C_LC_END_MARGIN] if change_needed else 0.0)
                     a_min = min(a_min, stop_at(off + end - 0.5 * len_i))
                 break
-            if road.junction[nxt] >= 0 and road.junction[cur] < 0:  # entering a junction
-                stop_s = road.stop_s[cur]
-                entry = stop_s if not math.isnan(stop_s) else road.length[cur]
-                gap = off + entry - 0.5 * len_i
-                if -0.5 < gap < v * v / (2.0 * bc) + 10.0 and self.must_yield(
-                        i, nxt, cur, off + road.length[cur], v):
-                    a_min = min(a_min, stop_at(gap))
             sig = road.sig[nxt]
+            held = False  # a red (or stoppable yellow) light holds us at this stop line
             if sig in (SIG_RED, SIG_YELLOW) and not math.isnan(road.stop_s[cur]):
                 gap = off + road.stop_s[cur] - 0.5 * len_i
                 if gap > -0.5:  # front bumper not past the line
@@ -541,6 +535,15 @@ class _Step:
                             at_rtor_line = True
                     if stop:
                         a_min = min(a_min, stop_at(gap))
+                        held = True
+            if road.junction[nxt] >= 0 and road.junction[cur] < 0 and not held:
+                stop_s = road.stop_s[cur]
+                entry = stop_s if not math.isnan(stop_s) else road.length[cur]
+                gap = off + entry - 0.5 * len_i
+                # only the first car before the entry yields: one behind follows its leader
+                if -0.5 < gap < v * v / (2.0 * bc) + 10.0 and lead_gap >= gap and \
+                        self.must_yield(i, nxt, cur, off + road.length[cur], v):
+                    a_min = min(a_min, stop_at(gap))
             off += road.length[cur]
             cur = nxt
             r += 1
@@ -625,7 +628,7 @@ class _Step:
                 jg, gap_g = self.leader_in_lane(i, g, s_g)
                 if jg >= 0:
                     a_lead = min(a_lead, fl.idm(i, gap_g, fl.speed[jg], v0))
-        a_obs, full_stop_made = self.obstacle_accel(i, li, si, v, v0, route_row, pos)
+        a_obs, full_stop_made = self.obstacle_accel(i, li, si, v, v0, lead_gap, route_row, pos)
         acc = min(a_lead, a_obs)
 
         # lane changes: required by the route, forced off a closed lane, or MOBIL's choice
