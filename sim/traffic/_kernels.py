@@ -722,8 +722,8 @@ def vehicle_step(
                 i, li, si, length[i], v, v0, headway[i], min_gap[i], a_max[i], b_comf[i],
                 lead_gap, row, pos, roam[i], stop_done[i], time_us, stopped_since[i],
                 lane_length, lane_turn, lane_stop_s, lane_junction, left, right, succ_ptr,
-                succ, pred_ptr, pred, conf_ptr, conf, lane_sig, lane_open, lane_ptr, order, ent_s, speed, cw_ptr,
-                cw_idx, cw_s0, cw_blocked, cfg)
+                succ, pred_ptr, pred, conf_ptr, conf, lane_sig, lane_open, lane_ptr, order,
+                ent_s, speed, cw_ptr, cw_idx, cw_s0, cw_blocked, cfg)
             if at_line:
                 out_stop_done[i] = li
             acc = min(a_lead, a_obs)
