@@ -34,7 +34,10 @@ def test_run_writes_result_picture_and_map(short_run):
     assert res["duration_s"] == 6.0 and res["steps"] == 120
     assert res["code_version"]["package"]
     assert isinstance(res["collisions"], list) and res["n_collisions"] == len(res["collisions"])
-    assert res["wall_time_s"] > 0 and len(res["state_history_sha256"]) == 64
+    assert res["wall_time_s"] > res["loop_time_s"] > 0 and res["compile_time_s"] >= 0
+    assert res["realtime_factor"] == pytest.approx(6.0 / res["loop_time_s"])
+    assert res["code_version"]["dependencies"]["numpy"]
+    assert len(res["state_history_sha256"]) == 64
     assert res["counts"] == {"vehicles": 150, "pedestrians": 40}
     assert (out / "bev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "[   5.0/6.0 s]" not in proc.stdout  # progress every 10 s of simulated time

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "traffic_step.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "traffic_step.py"
 
 
 @pytest.fixture(scope="module")
