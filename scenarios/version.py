@@ -7,7 +7,6 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-
 # Floating-point results depend on these (numpy's vectorised maths changes between major
 # versions, Numba/LLVM generate the kernels): a run is reproducible for the same versions.
 _DEPENDENCIES = ("numpy", "numba", "llvmlite", "carla")
