@@ -14,7 +14,7 @@ import numpy as np
 
 from planners.base import Plan, Planner, PlannerInit, PlannerInput, Trajectory
 from sim.actors import ActorKind, is_vehicle
-from sim.roadnet.queries import lane_width_at, locate, pose_at
+from sim.roadnet.queries import lane_width_at, locate, pose_at, route_offsets
 from sim.traffic._kernels import idm_accel
 from sim.traffic.model import TrafficConfig, lane_tables
 from sim.traffic.signals import SIG_RED, SIG_YELLOW
@@ -36,15 +36,9 @@ class IdmLaneFollower(Planner):
     def initialize(self, init: PlannerInit) -> None:
         self.init = init
         net = init.network
-        ln = net.lanes
-        lanes = init.route.lanes
-        off = np.zeros(len(lanes))
-        for k in range(1, len(lanes)):
-            # a lane change keeps the position along the road; a successor starts afresh
-            off[k] = off[k - 1] + (0.0 if init.route.lane_change[k] else ln.length[lanes[k - 1]])
-        self.route = lanes
-        self.offset = off  # [m] route distance at the start of each route lane
-        self.goal_along = off[-1] + init.route.goal_s
+        self.route = init.route.lanes
+        self.offset = route_offsets(net, init.route)  # [m] at the start of each route lane
+        self.goal_along = self.offset[-1] + init.route.goal_s
         self.tables = lane_tables(net, TrafficConfig())
         self.changing = False
 

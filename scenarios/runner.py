@@ -29,6 +29,7 @@ from sim.engines.embedded import EmbeddedConfig, EmbeddedEngine
 from sim.rng import RngTree
 from sim.roadnet.loader import load_network
 from sim.roadnet.queries import route as plan_route
+from sim.roadnet.queries import route_offsets
 from sim.state import empty_state
 from sim.traffic.spawn import place_vehicle, spawn_pedestrians, spawn_traffic
 
@@ -144,8 +145,9 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
                      f"{state.speed[EGO_ROW] * 3.6:5.1f} km/h, {distance:6.1f} m driven, "
                      f"{len(events)} collisions, {time.perf_counter() - t_loop:5.1f} s wall")
     loop_s = time.perf_counter() - t_loop
-    along = planner.offset[int(state.memory.route_pos[EGO_ROW])] + state.s[EGO_ROW] \
-        if hasattr(planner, "offset") else float("nan")
+    # the engine tracks the ego along its mission route (memory.route), whatever the planner
+    along = float(route_offsets(net, mission)[int(state.memory.route_pos[EGO_ROW])]
+                  + state.s[EGO_ROW])
     goal_dist = float(np.hypot(state.x[EGO_ROW] - goal_xy[0], state.y[EGO_ROW] - goal_xy[1]))
     result = RunResult(
         scenario=spec.id, seed=int(seed), duration_s=steps * spec.dt_us / 1e6, steps=steps,

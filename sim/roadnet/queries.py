@@ -167,6 +167,15 @@ def route_lanes(net: RoadNetwork, start_lane: int, start_s: float, goal_lane: in
     return Route(lanes, change, float(start_s), float(goal_s), length)
 
 
+def route_offsets(net: RoadNetwork, r: Route) -> np.ndarray:
+    """Route distance [m] at the start of each route lane: (k,) float64. A lane change keeps
+    the position along the road; a successor starts where its predecessor ends."""
+    off = np.zeros(len(r.lanes))
+    for k in range(1, len(r.lanes)):
+        off[k] = off[k - 1] + (0.0 if r.lane_change[k] else net.lanes.length[r.lanes[k - 1]])
+    return off
+
+
 def route(net: RoadNetwork, start_xy, goal_xy, kind: ActorKind = ActorKind.CAR,
           time_of_day_s: float | None = None, max_dist: float = 10.0) -> Route:
     """Route between two world points [m], each snapped to the nearest lane open to ``kind``."""
