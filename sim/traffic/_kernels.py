@@ -149,18 +149,25 @@ def _lane_index_at(lane, s, pt_ptr, pt_s):
 
 
 @nb.njit(cache=True)
+def _first_after(lane, s, lane_ptr, ent_s):
+    """Index of the first entry of ``lane`` with s > ``s`` (lane_ptr[lane + 1] if none)."""
+    lo, hi = lane_ptr[lane], lane_ptr[lane + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ent_s[mid] <= s:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@nb.njit(cache=True)
 def _leader_in_lane(i, g, s_g, len_i, lane_ptr, order, ent_s, length, lane_length, succ_ptr,
                     succ):
     """(row, gap [m]) of the first vehicle ahead of s_g in lane g, or at the start of a lane
     g leads into, that is not row i (the leader in a lane our box still reaches into)."""
-    a, b = lane_ptr[g], lane_ptr[g + 1]
-    lo, hi = a, b
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ent_s[mid] <= s_g:
-            lo = mid + 1
-        else:
-            hi = mid
+    b = lane_ptr[g + 1]
+    lo = _first_after(g, s_g, lane_ptr, ent_s)
     while lo < b and order[lo] == i:
         lo += 1
     if lo < b:
@@ -441,13 +448,7 @@ def _mobil(i, lane_i, s_i, v, tgt, a_cur, lead_gap, lead_row, safety_only, b_saf
     acceleration plus the direction bias. Returns (go, s on the target lane [m])."""
     s_t = s_i * lane_length[tgt] / max(lane_length[lane_i], 1e-6)
     a, b = lane_ptr[tgt], lane_ptr[tgt + 1]
-    lo, hi = a, b
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ent_s[mid] <= s_t:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo = _first_after(tgt, s_t, lane_ptr, ent_s)
     fl = lo
     while fl < b and order[fl] == i:  # skip our own ghost
         fl += 1
