@@ -25,11 +25,13 @@ _SIGNALISED_CROSSWALK_DS = 15.0  # [m] along the road from a vehicle signal head
 PoseFn = Callable[[int, float], tuple[float, float, float]]
 
 
-def build_crosswalks(doc: XodrDoc, reference_pose: PoseFn,
-                     lanes: Lanes, points: LanePoints, heads: SignalHeads) -> Crosswalks:
-    """Crosswalk polygons in world coordinates and the lane crossings over them."""
+def build_crosswalks(doc: XodrDoc, reference_pose: PoseFn, lanes: Lanes, points: LanePoints,
+                     heads: SignalHeads, head_road_s: list[float]) -> Crosswalks:
+    """Crosswalk polygons in world coordinates and the lane crossings over them.
+
+    head_road_s: OpenDRIVE road s [m] of each signal head (as CARLA reports it)."""
     polys, roads, ids, signalised = [], [], [], []
-    head_s = _head_road_s(doc, heads, reference_pose)
+    head_s = [(int(heads.road[h]), head_road_s[h], heads.type[h]) for h in range(heads.n)]
     for rid in sorted(doc.roads):
         road = doc.roads[rid]
         for obj in road.objects:
@@ -54,25 +56,6 @@ def build_crosswalks(doc: XodrDoc, reference_pose: PoseFn,
         end_x=ends[:, :, 0].copy(), end_y=ends[:, :, 1].copy(),
         lane_ptr=lane_ptr, lane_cw=lane_cw, lane_s0=s0, lane_s1=s1,
     )
-
-
-def _head_road_s(doc, heads: SignalHeads, reference_pose) -> list[tuple[int, float, str]]:
-    """(road, s, type) per head; s recovered by projecting the head onto its road."""
-    out = []
-    for h in range(heads.n):
-        rid = int(heads.road[h])
-        road = doc.roads.get(rid)
-        if road is None:
-            continue
-        ss = np.linspace(0.0, road.length, max(2, int(road.length) + 1))
-        best, best_s = math.inf, 0.0
-        for s in ss:
-            x, y, _ = reference_pose(rid, float(s))
-            dist = math.hypot(x - heads.x[h], y - heads.y[h])
-            if dist < best:
-                best, best_s = dist, float(s)
-        out.append((rid, best_s, heads.type[h]))
-    return out
 
 
 def _object_polygon(obj, rid: int, reference_pose) -> np.ndarray:

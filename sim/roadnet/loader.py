@@ -77,7 +77,8 @@ def load_network_text(text: str, source: str = "<string>", ds: float = 1.0,
         raise MapError(f"{source}: the map has no driving lanes CARLA could read")
     signals = builder.signal_heads(lanes)
     lanes = builder.attach_stop_lines(lanes, points, signals)
-    crosswalks = build_crosswalks(doc, builder.reference_pose, lanes, points, signals)
+    crosswalks = build_crosswalks(doc, builder.reference_pose, lanes, points, signals,
+                                  builder.signal_road_s)
     junctions = builder.junctions(lanes, points, signals)
     return RoadNetwork(
         name=doc.name or Path(source).stem,
