@@ -1,6 +1,10 @@
 """``kav``: the command line.
 
-    kav run SCENARIO [--seed N] [--out DIR] [--planner NAME|module:Class] [--duration S]
+    kav run ID|FILE.toml|FILE.xosc [--seed N] [--out DIR] [--planner NAME|module:Class]
+            [--duration S] [--param NAME=VALUE ...]
+    kav scenarios                       list the catalogue (id, zone, what it tests)
+    kav map ZONE|BUILDER --plot FILE.png
+    kav export ID|FILE.toml --xosc DIR  OpenSCENARIO + OpenDRIVE
 """
 
 from __future__ import annotations
@@ -8,8 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-from scenarios.catalog import builtin_catalog
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
                    version=f"kav {code_version()['package']}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run one scenario on the embedded engine")
-    r.add_argument("scenario", help="scenario id from the catalogue (see `kav scenarios`)")
+    r.add_argument("scenario", help="catalogue id (see `kav scenarios`), a kav scenario file "
+                                    "(.toml) or an OpenSCENARIO file (.xosc)")
     r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     r.add_argument("--out", type=Path, default=None,
                    help="output folder (default runs/<scenario>-<seed>/)")
@@ -29,43 +32,123 @@ def _parser() -> argparse.ArgumentParser:
                    help="planner name or package.module:Class (default: the scenario's)")
     r.add_argument("--duration", type=float, default=None,
                    help="override the scenario duration [s]")
+    r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a declared scenario parameter (repeatable)")
     r.add_argument("--quiet", action="store_true", help="print only errors")
     sub.add_parser("scenarios", help="list the built-in scenarios")
+    m = sub.add_parser("map", help="draw a pilot-zone map")
+    m.add_argument("zone", help="zone key (e.g. sangam, gangnam) or map builder name")
+    m.add_argument("--plot", type=Path, required=True, help="PNG file to write")
+    m.add_argument("--xodr", type=Path, default=None, help="also write the OpenDRIVE file")
+    e = sub.add_parser("export", help="export a scenario to OpenSCENARIO + OpenDRIVE")
+    e.add_argument("scenario", help="catalogue id or scenario file (.toml)")
+    e.add_argument("--xosc", type=Path, required=True, help="output folder")
     return p
+
+
+def _value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def load_any(ref: str, params: dict | None = None):
+    """A catalogue id, a .toml scenario file or a .xosc file -> ScenarioSpec."""
+    path = Path(ref)
+    if path.suffix.lower() == ".xosc":
+        from scenarios.openscenario import load_xosc
+
+        if params:
+            raise ValueError("--param applies to kav scenario files; OpenSCENARIO files "
+                             "carry their own ParameterDeclarations")
+        return load_xosc(path)
+    if path.suffix.lower() == ".toml":
+        from scenarios.scenario_file import load_scenario
+
+        return load_scenario(path, params)
+    from scenarios.catalog import logical_scenarios
+
+    catalog = logical_scenarios()
+    if ref not in catalog:
+        raise KeyError(f"unknown scenario {ref!r}; known: {', '.join(sorted(catalog))} "
+                       "(or give a .toml / .xosc file)")
+    return catalog[ref].concrete(params)
+
+
+def _fail(msg: str, code: int) -> int:
+    print(f"kav: {msg}", file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    catalog = builtin_catalog()
     if args.command == "scenarios":
-        for sid in catalog.ids():
-            spec = catalog.get(sid)
-            print(f"{sid:24s} {spec.zone:12s} {spec.title}")
-        return 0
-    if args.command == "run":
-        from scenarios.runner import run
-        from sim.roadnet.xodr import MapError
+        from scenarios.catalog import builtin_catalog
 
-        if args.seed < 0:
-            print("kav: --seed must be >= 0", file=sys.stderr)
-            return 2
-        if args.duration is not None and not args.duration > 0:
-            print("kav: --duration must be > 0", file=sys.stderr)
-            return 2
-        try:
-            spec = catalog.get(args.scenario)
-        except KeyError as exc:
-            print(f"kav: {exc.args[0]}", file=sys.stderr)
-            return 2
-        try:
-            run(spec, seed=args.seed, out=args.out, planner_name=args.planner,
-                duration_s=args.duration, quiet=args.quiet)
-        except (MapError, KeyError, TypeError, ValueError) as exc:
-            msg = exc.args[0] if exc.args else str(exc)
-            print(f"kav: error: {msg}", file=sys.stderr)
-            return 1
+        for spec in builtin_catalog():
+            print(f"{spec.id:28s} {spec.zone:16s} {spec.catalogue_ref:22s} {spec.tests}")
         return 0
-    return 2
+    if args.command == "map":
+        return _map(args)
+    try:
+        params = dict(_split(p) for p in getattr(args, "param", []))
+        spec = load_any(args.scenario, params)
+    except KeyError as exc:
+        return _fail(exc.args[0], 2)
+    except (ValueError, OSError) as exc:
+        return _fail(f"error: {exc}", 2)
+    if args.command == "export":
+        from scenarios.openscenario import export_xosc
+
+        try:
+            xosc, xodr = export_xosc(spec, args.xosc)
+        except (ValueError, OSError) as exc:
+            return _fail(f"error: {exc}", 1)
+        print(f"kav: wrote {xosc} and {xodr}")
+        return 0
+    from scenarios.runner import run
+    from sim.roadnet.xodr import MapError
+
+    if args.seed < 0:
+        return _fail("--seed must be >= 0", 2)
+    if args.duration is not None and not args.duration > 0:
+        return _fail("--duration must be > 0", 2)
+    try:
+        run(spec, seed=args.seed, out=args.out, planner_name=args.planner,
+            duration_s=args.duration, quiet=args.quiet)
+    except (MapError, KeyError, TypeError, ValueError, OSError) as exc:
+        return _fail(f"error: {exc.args[0] if exc.args else exc}", 1)
+    return 0
+
+
+def _split(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--param {text!r}: write NAME=VALUE")
+    return name.strip(), _value(value.strip())
+
+
+def _map(args) -> int:
+    from scenarios.map_registry import ZONE_MAPS, build_map, map_builders
+    from scenarios.mapplot import plot_map
+    from sim.roadnet.loader import load_network_text
+
+    name = ZONE_MAPS.get(args.zone, args.zone)
+    if name not in map_builders():
+        return _fail(f"unknown zone or map {args.zone!r}; zones: {', '.join(sorted(ZONE_MAPS))}"
+                     f"; builders: {', '.join(sorted(map_builders()))}", 2)
+    text = build_map(name)
+    net = load_network_text(text, source=name)
+    plot_map(net, args.plot, title=f"{args.zone}: {name}")
+    if args.xodr is not None:
+        from scenarios.maps import write_xodr
+
+        write_xodr(text, args.xodr)
+    print(f"kav: wrote {args.plot}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,22 +1,65 @@
-"""Map builders by name, as scenario specs refer to them."""
+"""Map builders by name, as scenario specs refer to them, and map text for a MapRef."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from pathlib import Path
 
 
-def map_builders() -> dict[str, Callable[[], str]]:
-    """name -> function returning OpenDRIVE text (deterministic for a name)."""
+def map_builders() -> dict[str, Callable[..., str]]:
+    """name -> function(**params) returning OpenDRIVE text (deterministic for a name and
+    params)."""
     from scenarios.maps import benchmark_grid, build_grid, sangam_dmc_grid
+    from scenarios.maps import zone_grids as zg
 
-    return {
+    builders: dict[str, Callable[..., str]] = {
         "sangam_dmc_grid": lambda: build_grid(sangam_dmc_grid()),
-        "benchmark_grid": lambda: build_grid(benchmark_grid()),
+        "benchmark_grid": lambda n_cols=10, n_rows=10, block=300.0: build_grid(
+            benchmark_grid(n_cols, n_rows, block)),
     }
+    for name in ("gangnam_grid", "seoul_median_bus_grid", "pangyo_grid", "gwangju_grid",
+                 "osong_grid"):
+        builders[name] = (lambda fn: lambda: build_grid(fn()))(getattr(zg, name))
+    return builders
 
 
-def build_map(name: str) -> str:
+# zone key -> the map builder that shows its road character (`kav map ZONE`)
+ZONE_MAPS = {
+    "sangam": "sangam_dmc_grid",
+    "gangnam": "gangnam_grid",
+    "seoul_median_bus": "seoul_median_bus_grid",
+    "pangyo": "pangyo_grid",
+    "gwangju": "gwangju_grid",
+    "osong": "osong_grid",
+}
+
+
+def build_map(name: str, params: dict | None = None) -> str:
+    """OpenDRIVE text of builder ``name`` with keyword ``params``; KeyError / ValueError
+    naming the unknown builder or parameter."""
     builders = map_builders()
     if name not in builders:
         raise KeyError(f"unknown map builder {name!r}; known: {', '.join(sorted(builders))}")
-    return builders[name]()
+    fn = builders[name]
+    params = dict(params or {})
+    accepted = inspect.signature(fn).parameters
+    for key in params:
+        if key not in accepted:
+            raise ValueError(f"map builder {name!r} has no parameter {key!r} (it takes: "
+                             f"{', '.join(accepted) or 'none'})")
+    return fn(**params)
+
+
+def map_text(ref, base_dir: Path | None = None) -> str:
+    """OpenDRIVE text for a :class:`scenarios.spec.MapRef`: built, or read from ``ref.xodr``
+    (relative to ``base_dir``)."""
+    if ref.builder is not None:
+        return build_map(ref.builder, dict(ref.params))
+    path = Path(ref.xodr)
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileNotFoundError(f"map file {path}: {exc.strerror or exc}") from None

@@ -18,8 +18,11 @@ import numpy as np
 
 from planners.base import PlannerInit, PlannerInput
 from planners.registry import default_registry
-from scenarios.map_registry import build_map
+from scenarios.criteria import Trace, evaluate, verdict
+from scenarios.director import Director
+from scenarios.map_registry import map_text
 from scenarios.outputs import RunFolder, atomic_write_text, write_json
+from scenarios.setup import EGO_ROW, build_world, with_bus_hours
 from scenarios.spec import ScenarioSpec
 from scenarios.version import code_version
 from sim.actions import Actions
@@ -28,13 +31,9 @@ from sim.collision import detect_collisions
 from sim.engines.embedded import EmbeddedConfig, EmbeddedEngine
 from sim.rng import RngTree
 from sim.roadnet.loader import load_network
-from sim.roadnet.queries import route as plan_route
 from sim.roadnet.queries import route_offsets
-from sim.state import empty_state
-from sim.traffic.spawn import place_vehicle, spawn_pedestrians, spawn_traffic
-
-EGO_ROW = 0
-EGO_ID = 0
+from sim.traffic._kernels import _lane_value_at
+from sim.traffic.signals import SIG_RED, SignalTiming
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,8 @@ class CollisionEvent:
     time_s: float
     actor_a: int
     actor_b: int
+    row_a: int
+    row_b: int
     kind_a: str
     kind_b: str
     x: float
@@ -54,12 +55,29 @@ class CollisionEvent:
 
 @dataclass
 class History:
-    """Per-step positions for pictures: (n_steps+1, n_actors) float32 / bool arrays."""
+    """Per-step values for pictures and criteria: (n_steps+1, n_actors) arrays."""
 
     x: np.ndarray
     y: np.ndarray
+    yaw: np.ndarray
+    speed: np.ndarray
+    accel: np.ndarray
     valid: np.ndarray
     kind: np.ndarray
+
+    @staticmethod
+    def empty(steps: int, state) -> History:
+        n = state.n_actors
+        f = [np.zeros((steps + 1, n), np.float64) for _ in range(5)]
+        return History(*f, np.zeros((steps + 1, n), bool), state.kind.copy())
+
+    def record(self, k: int, state) -> None:
+        self.x[k], self.y[k], self.yaw[k] = state.x, state.y, state.yaw
+        self.speed[k], self.accel[k], self.valid[k] = state.speed, state.accel, state.valid
+
+    def upto(self, k: int) -> History:
+        return History(self.x[:k], self.y[:k], self.yaw[:k], self.speed[:k], self.accel[:k],
+                       self.valid[:k], self.kind)
 
 
 @dataclass
@@ -77,6 +95,10 @@ class RunResult:
     counts: dict
     planner: dict
     map: dict
+    storyboard: list[dict] = field(default_factory=list)
+    criteria: list[dict] = field(default_factory=list)
+    verdict: str = "pass"
+    parameters: dict = field(default_factory=dict)
     code_version: dict = field(default_factory=code_version)
 
     def to_json(self) -> dict:
@@ -93,25 +115,26 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
     """Run ``spec`` on the map at ``map_path``; returns (result, history, network)."""
     t_wall = time.perf_counter()
     net = load_network(map_path)
-    engine = EmbeddedEngine(net, EmbeddedConfig(dt_us=spec.dt_us, clock_start_s=spec.clock_s))
+    if spec.bus_lane_hours is not None:
+        net = with_bus_hours(net, spec.bus_lane_hours)
+    sig = spec.signals
+    timing = SignalTiming(straight_green=sig.straight_green, left_green=sig.left_green,
+                          side_green=sig.side_green)
+    engine = EmbeddedEngine(net, EmbeddedConfig(dt_us=spec.dt_us, clock_start_s=spec.clock_s,
+                                                signal_timing=timing))
     tree = RngTree(seed)
-    ego_kind = ActorKind(spec.ego.kind)
-    mission = plan_route(net, spec.ego.start, spec.ego.goal, ego_kind, spec.clock_s)
-    n = 1 + spec.traffic.vehicles + spec.traffic.pedestrians
-    state = empty_state(n, max_route=max(16, len(mission.lanes) + 1))
-    state = place_vehicle(net, state, EGO_ROW, EGO_ID, ego_kind, mission.lanes, mission.start_s,
-                          spec.ego.start_speed, roam=False, rng=tree.child("ego").generator())
-    state = spawn_traffic(net, state, tree.child("traffic").generator(), spec.traffic.vehicles,
-                          time_of_day_s=spec.clock_s)
-    state = spawn_pedestrians(engine.walk, state, tree.child("pedestrians").generator(),
-                              spec.traffic.pedestrians)
+    world = build_world(spec, net, engine.walk, tree)
+    state, mission, goal_xy = world.state, world.mission, world.goal_xy
+    n = state.n_actors
+    ego_kind = ActorKind(int(state.kind[EGO_ROW]))
+    director = Director(spec, net, world.rows, world.behaviours)
     planner = default_registry().create(planner_name or spec.ego.planner)
-    goal_xy = (float(spec.ego.goal[0]), float(spec.ego.goal[1]))
     planner.initialize(PlannerInit(net, mission, goal_xy, EGO_ROW, ego_kind,
                                    KIND_PROPS[ego_kind], spec.dt_us))
     steps = int(round((duration_s or spec.duration_s) * 1e6 / spec.dt_us))
-    hist = History(np.empty((steps + 1, n), np.float32), np.empty((steps + 1, n), np.float32),
-                   np.empty((steps + 1, n), bool), state.kind.copy())
+    dt = spec.dt_us / 1e6
+    hist = History.empty(steps, state)
+    limit = np.zeros(steps + 1)
     chain = hashlib.sha256(state.digest()).digest()
     engine_rng = tree.child("engine")
     # Compile the kernels (first run only; cached afterwards) on a throwaway step: the step
@@ -123,46 +146,82 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
     t_loop = time.perf_counter()
     active: set[tuple[int, int]] = set()
     events: list[CollisionEvent] = []
-    distance = 0.0
+    distance, red_entries = 0.0, 0
     base = Actions.none(n)
-    for k in range(steps + 1):
-        hist.x[k], hist.y[k], hist.valid[k] = state.x, state.y, state.valid
-        if k == steps:
+    pts, ptr = net.points, net.lanes.pt_ptr
+    k = 0
+    while True:
+        state = director.update(state)
+        hist.record(k, state)
+        lane = int(state.lane[EGO_ROW])
+        limit[k] = _lane_value_at(lane, float(state.s[EGO_ROW]), ptr, pts.s, pts.speed_limit) \
+            if lane >= 0 else np.inf
+        if k == steps or director.ended_at is not None:
             break
-        inp = PlannerInput(state.time_us, state, engine.signals(state.time_us))
-        plan = planner.plan(inp)
-        actions = base.with_control(EGO_ROW, float(plan.accel), float(plan.steer))
+        signals = engine.signals(state.time_us)
+        plan = planner.plan(PlannerInput(state.time_us, state, signals))
+        actions = director.controls(
+            state, base.with_control(EGO_ROW, float(plan.accel), float(plan.steer)), dt)
         prev = state
         state = engine.step(state, actions, engine_rng.generator(k))
+        k += 1
         chain = hashlib.sha256(chain + state.digest()).digest()
-        distance += 0.5 * (prev.speed[EGO_ROW] + state.speed[EGO_ROW]) * spec.dt_us / 1e6
+        distance += 0.5 * (prev.speed[EGO_ROW] + state.speed[EGO_ROW]) * dt
+        red_entries += _ran_red(net, prev, state, signals)
         pairs = detect_collisions(state).as_set()
         for a, b in sorted(pairs - active):
             events.append(_event(state, a, b))
         active = pairs
-        if progress and (k + 1) % int(round(10e6 / spec.dt_us)) == 0:
-            progress(f"[{state.time_us / 1e6:6.1f}/{steps * spec.dt_us / 1e6:.1f} s] ego "
+        if progress and k % int(round(10e6 / spec.dt_us)) == 0:
+            progress(f"[{state.time_us / 1e6:6.1f}/{steps * dt:.1f} s] ego "
                      f"{state.speed[EGO_ROW] * 3.6:5.1f} km/h, {distance:6.1f} m driven, "
                      f"{len(events)} collisions, {time.perf_counter() - t_loop:5.1f} s wall")
     loop_s = time.perf_counter() - t_loop
+    hist = hist.upto(k + 1)
     # the engine tracks the ego along its mission route (memory.route), whatever the planner
     along = float(route_offsets(net, mission)[int(state.memory.route_pos[EGO_ROW])]
                   + state.s[EGO_ROW])
+    completion = (float(np.clip((along - mission.start_s) / mission.length, 0, 1))
+                  if mission.length > 0 else 1.0)
     goal_dist = float(np.hypot(state.x[EGO_ROW] - goal_xy[0], state.y[EGO_ROW] - goal_xy[1]))
+    trace = Trace(np.arange(k + 1) * dt, hist.x, hist.y, hist.yaw, hist.speed, hist.accel,
+                  hist.valid, state.length, state.width, state.kind, EGO_ROW, world.rows,
+                  limit[:k + 1], events, red_entries, completion, goal_xy, world.parked_rows)
+    records = evaluate(spec.criteria, trace)
     result = RunResult(
-        scenario=spec.id, seed=int(seed), duration_s=steps * spec.dt_us / 1e6, steps=steps,
+        scenario=spec.id, seed=int(seed), duration_s=k * dt, steps=k,
         wall_time_s=time.perf_counter() - t_wall, loop_time_s=loop_s, compile_time_s=compile_s,
         state_history_sha256=chain.hex(), collisions=events,
-        ego={"kind": ego_kind.name, "distance_m": float(distance),
-             "route_length_m": float(mission.length),
-             "route_completion": float(np.clip((along - mission.start_s) / mission.length, 0, 1))
-             if mission.length > 0 else 1.0,
+        ego={"kind": ego_kind.name, "vehicle": spec.ego.vehicle, "distance_m": float(distance),
+             "route_length_m": float(mission.length), "route_completion": completion,
              "reached_goal": goal_dist < 5.0, "final_goal_distance_m": goal_dist},
-        counts={"vehicles": spec.traffic.vehicles, "pedestrians": spec.traffic.pedestrians},
+        counts={"vehicles": spec.traffic.vehicles, "pedestrians": spec.traffic.pedestrians,
+                "actors": len(spec.actors)},
         planner={"name": planner.name, **planner.timings.summary()},
-        map={"name": net.name, "sha256": net.sha256, "builder": spec.map.builder},
+        map={"name": net.name, "sha256": net.sha256, "source": spec.map.label},
+        storyboard=director.log, criteria=records, verdict=verdict(records),
+        parameters=dict(spec.parameters),
     )
     return result, hist, net
+
+
+def _ran_red(net, prev, state, signals) -> int:
+    """1 if the ego crossed a stop line this step while its signal showed red."""
+    lane = int(prev.lane[EGO_ROW])
+    if lane < 0 or int(state.lane[EGO_ROW]) != lane and state.s[EGO_ROW] > 5.0:
+        return 0
+    stop = net.lanes.stop_s[lane]
+    if not np.isfinite(stop):
+        return 0
+    s0 = float(prev.s[EGO_ROW]) + 0.5 * float(prev.length[EGO_ROW])  # the front bumper
+    s1 = (float(state.s[EGO_ROW]) + 0.5 * float(state.length[EGO_ROW])
+          if int(state.lane[EGO_ROW]) == lane else np.inf)
+    if not s0 < stop <= s1:
+        return 0
+    # the movement's signal: the junction lane the ego's route enters next
+    nxt = [int(v) for v in net.lanes.successors(lane)]
+    states = [int(signals.lanes[v]) for v in nxt]
+    return int(bool(states) and all(x == SIG_RED for x in states))
 
 
 def _event(state, a: int, b: int) -> CollisionEvent:
@@ -170,7 +229,8 @@ def _event(state, a: int, b: int) -> CollisionEvent:
     vb = state.speed[b] * np.array([np.cos(state.yaw[b]), np.sin(state.yaw[b])])
     return CollisionEvent(
         time_s=state.time_us / 1e6, actor_a=int(state.actor_id[a]), actor_b=int(state.actor_id[b]),
-        kind_a=ActorKind(int(state.kind[a])).name, kind_b=ActorKind(int(state.kind[b])).name,
+        row_a=int(a), row_b=int(b), kind_a=ActorKind(int(state.kind[a])).name,
+        kind_b=ActorKind(int(state.kind[b])).name,
         x=float(0.5 * (state.x[a] + state.x[b])), y=float(0.5 * (state.y[a] + state.y[b])),
         relative_speed=float(np.linalg.norm(va - vb)),
         involves_ego=EGO_ROW in (a, b))
@@ -190,7 +250,7 @@ def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
     say(f"kav: {spec.id} ({spec.title}), seed {seed}, -> {out}")
     with RunFolder(out) as stage:
         map_path = stage / "map.xodr"
-        atomic_write_text(map_path, build_map(spec.map.builder))
+        atomic_write_text(map_path, map_text(spec.map))
         result, hist, net = simulate(spec, seed, map_path, planner_name, duration_s,
                                      progress=say)
         from scenarios.bev import render_bev

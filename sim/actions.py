@@ -13,7 +13,8 @@ class Actions:
     by the engine's own traffic model.
 
     controlled: bool; accel: float64 [m/s^2] longitudinal; steer: float64 [rad] front-wheel
-    angle; reverse: bool, allow the speed to go negative.
+    angle (pedestrians: heading rate [rad/s]; a controlled pedestrian leaves the walk graph
+    and moves as a unicycle); reverse: bool, allow the speed to go negative.
     """
 
     controlled: np.ndarray

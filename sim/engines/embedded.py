@@ -96,7 +96,9 @@ class EmbeddedEngine(Engine):
         lane_sig = lane_states(self.plan, t)
         cw_state = crosswalk_states(self.plan, t)
         walk_left = crosswalk_walk_left_us(self.plan, t)
-        is_ped = state.kind == int(ActorKind.PEDESTRIAN)
+        is_ped_all = state.kind == int(ActorKind.PEDESTRIAN)
+        # scripted pedestrians (darting out, crossing mid-block) leave the walk graph
+        is_ped = is_ped_all & ~actions.controlled
         is_veh = is_vehicle(state.kind)
         mem = state.memory
         blocked = np.zeros(cw.n, np.bool_)
@@ -137,6 +139,9 @@ class EmbeddedEngine(Engine):
                                walk.rev, walk.dst, walk.out_ptr, walk.out, cw_state, walk_left,
                                near, out["x"], out["y"], out["yaw"], out["speed"], out["s"],
                                out_route)
+        ctl_ped = is_ped_all & actions.controlled & state.valid
+        if np.any(ctl_ped):
+            _walk_controlled(ctl_ped, state, actions, dt, out)
         memory = AgentMemory(route=out_route, route_pos=out_pos, roam=mem.roam,
                              stopped_since_us=out_stopped, last_lane_change_us=out_lc,
                              stop_done_lane=out_done)
@@ -146,3 +151,22 @@ class EmbeddedEngine(Engine):
             yaw_rate=out["yaw_rate"], accel=out["accel"], length=state.length,
             width=state.width, lane=out_lane, s=out["s"], d=out["d"], params=state.params,
             memory=memory)
+
+
+PED_MAX_TURN = 2.0 * np.pi  # [rad/s] a person turns on the spot within half a second
+
+
+def _walk_controlled(rows: np.ndarray, state: WorldState, actions: Actions, dt: float,
+                     out: dict[str, np.ndarray]) -> None:
+    """Externally controlled pedestrians: a unicycle, ``accel`` [m/s^2] along the heading
+    and ``steer`` read as the heading rate [rad/s]; speed in [0, the kind's max speed]."""
+    vmax = kind_table("max_speed")[int(ActorKind.PEDESTRIAN)]
+    v = np.clip(state.speed[rows] + actions.accel[rows] * dt, 0.0, vmax)
+    rate = np.clip(actions.steer[rows], -PED_MAX_TURN, PED_MAX_TURN)
+    yaw = state.yaw[rows] + rate * dt
+    yaw = (yaw + np.pi) % (2.0 * np.pi) - np.pi
+    v_mid = 0.5 * (state.speed[rows] + v)
+    out["x"][rows] = state.x[rows] + v_mid * np.cos(yaw) * dt
+    out["y"][rows] = state.y[rows] + v_mid * np.sin(yaw) * dt
+    out["yaw"][rows], out["speed"][rows] = yaw, v
+    out["yaw_rate"][rows], out["accel"][rows] = rate, (v - state.speed[rows]) / dt

@@ -60,10 +60,11 @@ def test_plan_is_timed_and_type_checked():
 
 
 def test_idm_follower_drives_its_route(sangam, sangam_engine):
-    from scenarios.catalog import SANGAM_GRID_DEMO
+    from scenarios.catalog import builtin_catalog
     from scenarios.runner import EGO_ROW, simulate
 
-    result, hist, _ = simulate(SANGAM_GRID_DEMO, 1, _map_path(sangam), duration_s=20.0)
+    demo = builtin_catalog().get("sangam-grid-demo")
+    result, hist, _ = simulate(demo, 1, _map_path(sangam), duration_s=20.0)
     assert result.ego["distance_m"] > 80.0
     assert result.planner["name"] == IdmLaneFollower.name and result.planner["calls"] == 400
     ego_path = np.stack([hist.x[:, EGO_ROW], hist.y[:, EGO_ROW]], 1)

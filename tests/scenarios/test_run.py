@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.catalog import SANGAM_GRID_DEMO, builtin_catalog
+from scenarios.catalog import builtin_catalog
 from scenarios.cli import main
 from scenarios.outputs import RunFolder
 from scenarios.spec import EgoSpec, MapRef, ScenarioCatalog, ScenarioSpec
+from scenarios.storyboard import WorldPosition
 
 
 def _kav(*args, cwd=None):
@@ -38,7 +39,8 @@ def test_run_writes_result_picture_and_map(short_run):
     assert res["realtime_factor"] == pytest.approx(6.0 / res["loop_time_s"])
     assert res["code_version"]["dependencies"]["numpy"]
     assert len(res["state_history_sha256"]) == 64
-    assert res["counts"] == {"vehicles": 150, "pedestrians": 40}
+    assert res["counts"] == {"vehicles": 150, "pedestrians": 40, "actors": 0}
+    assert res["verdict"] == "pass" and {c["status"] for c in res["criteria"]} == {"pass"}
     assert (out / "bev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "[   5.0/6.0 s]" not in proc.stdout  # progress every 10 s of simulated time
     assert "results in" in proc.stdout
@@ -89,14 +91,14 @@ def test_cli_errors(capsys, tmp_path):
 
 
 def test_catalog_and_spec_validation():
-    assert builtin_catalog().get("sangam-grid-demo") is SANGAM_GRID_DEMO
+    demo = builtin_catalog().get("sangam-grid-demo")
     with pytest.raises(ValueError, match="already in the catalogue"):
-        ScenarioCatalog([SANGAM_GRID_DEMO, SANGAM_GRID_DEMO])
-    with pytest.raises(ValueError, match="clock '25:00' is not HH:MM"):
-        ScenarioSpec("x", "z", "t", "d", MapRef("sangam_dmc_grid"), EgoSpec((0, 0), (1, 1)),
-                     clock="25:00")
+        ScenarioCatalog([demo, demo])
+    ego = EgoSpec(WorldPosition(0, 0), WorldPosition(1, 1))
+    with pytest.raises(ValueError, match="clock: '25:00' is not HH:MM"):
+        ScenarioSpec("x", "z", "t", MapRef("sangam_dmc_grid"), ego, clock="25:00")
     with pytest.raises(ValueError, match="lower-case"):
-        ScenarioSpec("Bad Id", "z", "t", "d", MapRef("m"), EgoSpec((0, 0), (1, 1)))
+        ScenarioSpec("Bad Id", "z", "t", MapRef("m"), ego)
 
 
 def test_default_output_folder(tmp_path):
