@@ -65,6 +65,22 @@ class EmbeddedEngine(Engine):
         self._kind_steer = kind_table("max_steer")
         self._kind_speed = kind_table("max_speed")
         self._open: tuple[int, np.ndarray] | None = None
+        self._cw_polys = [network.crosswalks.polygon(c) for c in range(network.crosswalks.n)]
+
+    def _crosswalks_taken(self, state: WorldState, rows: np.ndarray,
+                          reach_s: float = 1.5) -> np.ndarray:
+        """(n_cw,) bool: a pedestrian of ``rows`` is inside a crosswalk polygon now or will
+        be within ``reach_s`` [s] at its speed."""
+        cw = self.network.crosswalks
+        out = np.zeros(cw.n, np.bool_)
+        for i in np.flatnonzero(rows):
+            ahead = state.speed[i] * reach_s
+            pts = [(state.x[i], state.y[i]),
+                   (state.x[i] + ahead * np.cos(state.yaw[i]),
+                    state.y[i] + ahead * np.sin(state.yaw[i]))]
+            for c, poly in enumerate(self._cw_polys):
+                out[c] |= any(_inside(poly, px, py) for px, py in pts)
+        return out
 
     @property
     def dt_us(self) -> int:
@@ -107,6 +123,11 @@ class EmbeddedEngine(Engine):
                             mem.route, state.lane, state.s, mem.route_pos, state.params.v_desired,
                             walk.length, walk.cw, cw_state, walk_left, ln.length, cw.lane_ptr,
                             cw.lane_cw, cw.lane_s0, cw.lane_s1, blocked, near)
+        ctl_ped = is_ped_all & actions.controlled & state.valid
+        if np.any(ctl_ped) and cw.n:
+            # scripted pedestrians are off the walk graph: block the crosswalks they stand
+            # on or are about to step on, so NPC vehicles yield to them as to anyone
+            blocked |= self._crosswalks_taken(state, ctl_ped)
         out = {k: np.empty(n) for k in ("x", "y", "yaw", "speed", "yaw_rate", "accel", "s", "d")}
         out_lane = np.empty(n, np.int32)
         out_route = np.empty_like(mem.route)
@@ -139,7 +160,6 @@ class EmbeddedEngine(Engine):
                                walk.rev, walk.dst, walk.out_ptr, walk.out, cw_state, walk_left,
                                near, out["x"], out["y"], out["yaw"], out["speed"], out["s"],
                                out_route)
-        ctl_ped = is_ped_all & actions.controlled & state.valid
         if np.any(ctl_ped):
             _walk_controlled(ctl_ped, state, actions, dt, out)
         memory = AgentMemory(route=out_route, route_pos=out_pos, roam=mem.roam,
@@ -170,3 +190,13 @@ def _walk_controlled(rows: np.ndarray, state: WorldState, actions: Actions, dt: 
     out["y"][rows] = state.y[rows] + v_mid * np.sin(yaw) * dt
     out["yaw"][rows], out["speed"][rows] = yaw, v
     out["yaw_rate"][rows], out["accel"][rows] = rate, (v - state.speed[rows]) / dt
+
+
+def _inside(poly: np.ndarray, x: float, y: float) -> bool:
+    """Point in polygon (even-odd rule); poly (k, 2) [m], not closed."""
+    px, py = poly[:, 0], poly[:, 1]
+    qx, qy = np.roll(px, -1), np.roll(py, -1)
+    crosses = (py > y) != (qy > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_at = px + (y - py) * (qx - px) / (qy - py)
+    return bool(np.count_nonzero(crosses & (x < x_at)) % 2)

@@ -162,3 +162,27 @@ def test_ttc_measure():
     assert time_to_collision(S, 0, 1, freespace=False) == pytest.approx(3.0)
     S.speed = np.array([10.0, 20.0])
     assert time_to_collision(S, 0, 1, True) == math.inf
+
+
+def test_npc_vehicles_yield_to_a_scripted_pedestrian_on_a_crosswalk(sangam, sangam_engine):
+    from sim.engines.embedded import _inside
+
+    poly = sangam.crosswalks.polygon(0)
+    cx, cy = poly.mean(axis=0)
+    assert _inside(poly, cx, cy) and not _inside(poly, cx + 100.0, cy)
+    from sim.actions import Actions
+    from sim.state import empty_state
+
+    state = empty_state(2)
+    from dataclasses import replace
+
+    valid, kind = state.valid.copy(), state.kind.copy()
+    x, y = state.x.copy(), state.y.copy()
+    valid[0], kind[0], x[0], y[0] = True, 4, cx, cy
+    state = replace(state, valid=valid, kind=kind, x=x, y=y)
+    taken = sangam_engine._crosswalks_taken(state, valid & (kind == 4))
+    assert taken[0] and taken.sum() == 1
+    # and the step accepts the controlled pedestrian (walks it as a unicycle)
+    act = Actions.none(2).with_control(0, 1.0, 0.0)
+    nxt = sangam_engine.step(state, act, np.random.default_rng(0))
+    assert nxt.speed[0] == pytest.approx(0.05) and nxt.x[0] > cx
