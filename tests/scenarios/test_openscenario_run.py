@@ -62,3 +62,21 @@ def test_run_ends_on_the_stop_trigger_without_collision(cut_in):
     spec, result, hist, log = cut_in
     assert result.duration_s == pytest.approx(30.0)
     assert not any(c.involves_ego for c in result.collisions)
+
+
+def test_kav_export_then_run_the_exported_file(tmp_path, capsys):
+    from scenarios.cli import main
+
+    assert main(["export", "sa-drt-curb", "--xosc", str(tmp_path / "x")]) == 0
+    xosc = tmp_path / "x" / "sa-drt-curb.xosc"
+    assert xosc.exists() and (tmp_path / "x" / "sa-drt-curb.xodr").exists()
+    assert main(["run", str(xosc), "--duration", "8", "--quiet", "--out",
+                 str(tmp_path / "run")]) == 0
+    import json
+
+    res = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert res["scenario"] == "sa-drt-curb"
+    assert any(e["name"] == "courier_cuts_in" for e in res["storyboard"])
+    assert main(["export", "nope", "--xosc", str(tmp_path)]) == 2
+    assert main(["run", str(tmp_path / "missing.xosc")]) == 2
+    assert "missing.xosc" in capsys.readouterr().err
