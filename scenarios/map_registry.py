@@ -21,6 +21,11 @@ def map_builders() -> dict[str, Callable[..., str]]:
     for name in ("gangnam_grid", "seoul_median_bus_grid", "pangyo_grid", "gwangju_grid",
                  "osong_grid"):
         builders[name] = (lambda fn: lambda: build_grid(fn()))(getattr(zg, name))
+    from scenarios.maps.corridor import build_corridor
+    from scenarios.maps.corridor_presets import corridor_presets
+
+    for name, fn in corridor_presets().items():
+        builders[name] = (lambda f: lambda: build_corridor(f()))(fn)
     return builders
 
 
@@ -32,6 +37,11 @@ ZONE_MAPS = {
     "pangyo": "pangyo_grid",
     "gwangju": "gwangju_grid",
     "osong": "osong_grid",
+    "cheonggyecheon": "cheonggyecheon_oneway",
+    "sejong": "sejong_brt",
+    "daegu": "daegu_motorway",
+    "jeju": "jeju_pyeonghwa",
+    "kcity": "kcity_expressway",
 }
 
 

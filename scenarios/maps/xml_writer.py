@@ -25,6 +25,7 @@ from .xodr import (
     RoadLinkEnd,
     RoadObject,
     Signal,
+    Tunnel,
 )
 
 _INDENT = "  "
@@ -190,6 +191,19 @@ def _object(objects: _El, o: RoadObject) -> None:
             )
 
 
+def _tunnel(objects: _El, tn: Tunnel) -> None:
+    objects.add(
+        "tunnel",
+        id=tn.id,
+        name=tn.name,
+        s=float(tn.s),
+        length=float(tn.length),
+        type=tn.type,
+        lighting=None if tn.lighting is None else float(tn.lighting),
+        daylight=None if tn.daylight is None else float(tn.daylight),
+    )
+
+
 def _signal(signals: _El, sig: Signal) -> None:
     el = signals.add(
         "signal",
@@ -237,10 +251,12 @@ def _road(root: _El, road: Road) -> None:
         _poly(lanes, "laneOffset", lo.poly, s=float(lo.s))
     for sec in road.sections:
         _section(lanes, sec)
-    if road.objects:
+    if road.objects or road.tunnels:
         objects = el.add("objects")
         for o in road.objects:
             _object(objects, o)
+        for tn in road.tunnels:  # the XSD puts <tunnel> after every <object>
+            _tunnel(objects, tn)
     if road.signals:
         signals = el.add("signals")
         for sig in road.signals:

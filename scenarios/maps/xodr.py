@@ -137,6 +137,22 @@ class RoadObject:
 
 
 @dataclass(frozen=True)
+class Tunnel:
+    """``<tunnel>`` over road s [``s``, ``s + length``] [m], the whole cross-section.
+
+    ``lighting`` / ``daylight`` are degrees 0..1 (None: left out); ``type`` standard|underpass.
+    """
+
+    id: int
+    s: float
+    length: float
+    name: str | None = None
+    type: str = "standard"
+    lighting: float | None = None
+    daylight: float | None = None
+
+
+@dataclass(frozen=True)
 class Validity:
     """Lanes ``from_lane`` .. ``to_lane`` (from <= to) a signal applies to."""
 
@@ -181,6 +197,7 @@ class Road:
     objects: tuple[RoadObject, ...] = ()
     signals: tuple[Signal, ...] = ()
     user_data: tuple[UserData, ...] = ()
+    tunnels: tuple[Tunnel, ...] = ()
 
 
 @dataclass(frozen=True)

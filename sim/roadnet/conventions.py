@@ -33,6 +33,19 @@ Child protection zone (어린이보호구역)
     ``<userData code="kav:childProtectionZone" value="S_START S_END SIDEWALK"/>`` inside the
     ``<road>``: road s range [m] and ``1``/``0`` for whether the road has a sidewalk there
     (20 km/h applies without one). The builder also writes the lower lane speed limit.
+Bus stops
+    ``<userData code="kav:busStop" value="S_START S_END LANE_ID"/>`` inside the ``<road>``,
+    one record per docking position: a bus serving the stop stands on lane ``LANE_ID`` of
+    that road within road s [``S_START``, ``S_END``] [m], its front bumper at the downstream
+    end (``S_END`` for a right lane, negative id, which travels +s; ``S_START`` for a left
+    lane). The platform itself is an ordinary ``sidewalk`` lane beside the bus lane.
+Tunnels
+    The standard ``<objects><tunnel s=".." length=".."/>`` element, repeated for readers that
+    skip ``<objects>`` as ``<userData code="kav:tunnel" value="S_START S_END"/>`` inside the
+    ``<road>`` (road s range [m]; the whole cross-section).
+Work zones
+    A closed lane tapers to zero width (cubic ``<width>``), the closed area beside it is a
+    ``restricted`` lane, and cones are ``<object type="obstacle" subtype="trafficCone">``.
 Stop lines
     ``<object type="roadMark" subtype="stopLine" s=".." t=".." width=".." length=".."
     orientation="+|-"/>`` on the approach road. ``+`` applies to lanes travelling in
@@ -50,7 +63,10 @@ Traffic signals
     country="OpenDRIVE" type="1000001">`` at the stop line's s, with ``<validity>`` naming
     the approach lanes. Optional pedestrian heads use type ``1000002``. Phasing is not
     stored in OpenDRIVE (it only groups heads into controllers); kav derives the Korean
-    phase plan from junction geometry (see ``sim.traffic.signals``).
+    phase plan from junction geometry (see ``sim.traffic.signals``). A head whose approach
+    lanes lead to no junction controls a mid-block crosswalk: its stop line is followed by a
+    lane-section boundary and the crosswalk, so the lanes just past the line carry the
+    vehicle signal state.
 Geo-reference
     ``<geoReference>`` holds a transverse-Mercator PROJ string centred on the pilot-zone
     anchor (``+proj=tmerc +lat_0=.. +lon_0=..``), which CARLA uses for
@@ -64,6 +80,8 @@ XODR_REV_MINOR = 8
 
 USERDATA_BUS_LANE_HOURS = "kav:busLaneHours"
 USERDATA_CHILD_ZONE = "kav:childProtectionZone"
+USERDATA_BUS_STOP = "kav:busStop"
+USERDATA_TUNNEL = "kav:tunnel"
 
 OBJECT_TYPE_STOP_LINE = "roadMark"
 OBJECT_SUBTYPE_STOP_LINE = "stopLine"
@@ -102,3 +120,18 @@ def _clock_seconds(text: str) -> int:
     if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m != 0):
         raise ValueError(f"{text!r} is not a clock time")
     return h * 3600 + m * 60
+
+
+def parse_bus_stop(value: str) -> tuple[float, float, int]:
+    """Parse a ``kav:busStop`` value ``"S_START S_END LANE_ID"`` -> (s0 [m], s1 [m], lane id).
+
+    Raises ValueError unless s1 > s0 and the lane id is a non-zero integer.
+    """
+    try:
+        s0, s1, lane = value.split()
+        out = (float(s0), float(s1), int(lane))
+    except ValueError:
+        raise ValueError(f"{value!r} is not 'S_START S_END LANE_ID'") from None
+    if not out[1] > out[0] or out[2] == 0:
+        raise ValueError(f"{value!r}: want S_END > S_START and a non-zero lane id")
+    return out

@@ -182,8 +182,9 @@ class _Builder:
         if odr_id > 0:  # left lanes travel towards decreasing s
             road_s = road_s[::-1]
         out = {"x": [], "y": [], "heading": [], "road_s": [], "width": [], "flags": []}
+        mid = 0.5 * (s0 + sec.s_end)
         for rs in road_s:
-            wp = self.cmap.get_waypoint_xodr(road.id, odr_id, float(rs))
+            wp = self._waypoint(road.id, k, odr_id, float(rs), mid)
             if wp is None:
                 continue
             loc, rot = wp.transform.location, wp.transform.rotation
@@ -197,6 +198,17 @@ class _Builder:
             out["flags"].append((PT_LC_LEFT if lc in ("Left", "Both") else 0)
                                 | (PT_LC_RIGHT if lc in ("Right", "Both") else 0))
         return out if len(out["x"]) >= 2 else None
+
+    def _waypoint(self, rid: int, k: int, lid: int, s: float, toward: float):
+        """CARLA waypoint of lane section ``k`` at road s, nudged up to 1 cm toward ``toward``
+        if CARLA has none there or puts it in another section: CARLA keeps s in single
+        precision, so past ~1 km ``s_end - 1e-4`` rounds onto the section end (the next
+        section's start, or nothing at the road's end)."""
+        for nudge in (0.0, 1e-3, 1e-2):
+            wp = self.cmap.get_waypoint_xodr(rid, lid, s + math.copysign(nudge, toward - s))
+            if wp is not None and wp.section_id == k:
+                return wp
+        return None
 
     def _speed_and_zone(self, road: XRoad, k: int, ln, road_s: list, cols: dict) -> None:
         sec = road.sections[k]
@@ -226,7 +238,7 @@ class _Builder:
         for i, (rid, k, lid) in enumerate(self.keys):
             sec = self.doc.roads[rid].sections[k]
             s_end = sec.s + _END_EPS if lid > 0 else sec.s_end - _END_EPS
-            wp = self.cmap.get_waypoint_xodr(rid, lid, s_end)
+            wp = self._waypoint(rid, k, lid, s_end, 0.5 * (sec.s + sec.s_end))
             if wp is not None:
                 for nxt in wp.next(0.01):
                     j = self.index.get((nxt.road_id, nxt.section_id, nxt.lane_id))
@@ -240,7 +252,12 @@ class _Builder:
                     continue
                 j = self.index.get((side.road_id, side.section_id, side.lane_id))
                 # Only lanes of one type are neighbours: a car never "changes" onto a sidewalk.
-                if j is not None and lane_types[j] == lane_types[i]:
+                # Except out of a restricted lane into a driving lane: a closed lane tapering
+                # out (work zone, end of an acceleration lane) must let its traffic merge.
+                same = lane_types[j] == lane_types[i] if j is not None else False
+                merge_out = j is not None and lane_types[i] == LaneType.RESTRICTED and (
+                    lane_types[j] == LaneType.DRIVING)
+                if same or merge_out:
                     out[i] = j
         pred_lists: list[list[int]] = [[] for _ in range(n)]
         for i, lst in enumerate(succ_lists):

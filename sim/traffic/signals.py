@@ -178,8 +178,66 @@ def korean_plan(net: RoadNetwork, timing: SignalTiming = SignalTiming()) -> Sign
             cw["off"][c] = round(offset * US)
             cw["w0"][c] = round(starts[ph_idx] * US)
             cw["w1"][c] = round((starts[ph_idx] + need) * US)
+    plans += _midblock_plans(net, timing, arrays, cw)
     return SignalPlan(arrays["cyc"], arrays["off"], arrays["g0"], arrays["g1"], arrays["y1"],
                       cw["cyc"], cw["off"], cw["w0"], cw["w1"], tuple(plans))
+
+
+MIDBLOCK_REACH = 30.0  # [m] heads and crosswalks this close form one mid-block crossing
+
+
+def _midblock_plans(net: RoadNetwork, timing: SignalTiming, arrays: dict,
+                    cw: dict) -> list[JunctionPlan]:
+    """Two-phase plans for signalised mid-block crosswalks (heads whose approach lanes lead
+    to no junction): vehicles (green on the lanes just past the stop lines), then walk.
+
+    Heads within MIDBLOCK_REACH of each other form one crossing; its plan is recorded as a
+    JunctionPlan with junction -1. The vehicle phase gets the straight green, the walk phase
+    7 s + 1 s/m of the crosswalk, each followed by the clearance of the approach speed.
+    """
+    ln, heads, cws = net.lanes, net.signals, net.crosswalks
+    approach = [int(a) for a in np.flatnonzero((ln.flags & LANE_SIGNALISED) > 0)
+                if heads.junction[ln.signal[a]] < 0 and len(ln.successors(int(a)))]
+    groups: list[list[int]] = []  # lists of head indices
+    for h in sorted({int(ln.signal[a]) for a in approach}):
+        for g in groups:
+            if min(math.hypot(heads.x[h] - heads.x[o], heads.y[h] - heads.y[o])
+                   for o in g) <= MIDBLOCK_REACH:
+                g.append(h)
+                break
+        else:
+            groups.append([h])
+    plans = []
+    for g in groups:
+        lanes = [a for a in approach if int(ln.signal[a]) in g]
+        green = sorted({int(v) for a in lanes for v in ln.successors(a)})
+        hx, hy = float(np.mean(heads.x[g])), float(np.mean(heads.y[g]))
+        walks = []
+        for c in range(cws.n):
+            poly = cws.polygon(c)
+            near = math.hypot(poly[:, 0].mean() - hx, poly[:, 1].mean() - hy) <= MIDBLOCK_REACH
+            if cws.signalised[c] and near:
+                walks.append(c)
+        speed = max(float(net.points.speed_limit[ln.pt_ptr[a]]) for a in lanes)
+        cross = max((float(np.hypot(*np.diff(np.stack([cws.end_x[c], cws.end_y[c]]), axis=1)
+                                    [:, 0])) for c in walks), default=10.0)
+        yellow, red = yellow_and_all_red(speed, 4.0, timing)  # clears a ~4 m crosswalk
+        walk = pedestrian_green(cross + 1.0, timing)
+        phases = (Phase("midblock:vehicles", tuple(green), timing.straight_green, yellow, red),
+                  Phase("midblock:walk", (), walk, 0.0, red))
+        cycle = sum(p.green_s + p.yellow_s + p.all_red_s for p in phases)
+        for lane in green:
+            arrays["cyc"][lane] = round(cycle * US)
+            arrays["g0"][lane] = 0
+            arrays["g1"][lane] = round(timing.straight_green * US)
+            arrays["y1"][lane] = round((timing.straight_green + yellow) * US)
+        w0 = timing.straight_green + yellow + red
+        for c in walks:
+            cw["cyc"][c] = round(cycle * US)
+            cw["w0"][c] = round(w0 * US)
+            cw["w1"][c] = round((w0 + walk) * US)
+        plans.append(JunctionPlan(-1, 0.0, phases))
+    return plans
 
 
 def _approaches(net: RoadNetwork, jid: int) -> dict[tuple[int, int], list[int]]:
