@@ -26,6 +26,9 @@ def map_builders() -> dict[str, Callable[..., str]]:
 
     for name, fn in corridor_presets().items():
         builders[name] = (lambda f: lambda: build_corridor(f()))(fn)
+    from scenarios.maps.roundabout import build_roundabout, jeju_airport_roundabout
+
+    builders["jeju_airport_roundabout"] = lambda: build_roundabout(jeju_airport_roundabout())
     return builders
 
 
@@ -41,6 +44,7 @@ ZONE_MAPS = {
     "sejong": "sejong_brt",
     "daegu": "daegu_motorway",
     "jeju": "jeju_pyeonghwa",
+    "jeju_airport": "jeju_airport_roundabout",
     "kcity": "kcity_expressway",
 }
 

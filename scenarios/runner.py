@@ -141,7 +141,8 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
     # is a pure function and every step draws from its own generator, so this changes
     # nothing, and the timed loop below measures simulation, not compilation.
     t_compile = time.perf_counter()
-    detect_collisions(engine.step(state, Actions.none(n), tree.child("warm-up").generator()))
+    warm = director.controls(state, Actions.none(n).with_control(EGO_ROW, 0.0, 0.0), dt)
+    detect_collisions(engine.step(state, warm, tree.child("warm-up").generator()))
     compile_s = time.perf_counter() - t_compile
     t_loop = time.perf_counter()
     active: set[tuple[int, int]] = set()

@@ -114,7 +114,8 @@ class EmbeddedEngine(Engine):
         walk_left = crosswalk_walk_left_us(self.plan, t)
         is_ped_all = state.kind == int(ActorKind.PEDESTRIAN)
         # scripted pedestrians (darting out, crossing mid-block) leave the walk graph
-        is_ped = is_ped_all & ~actions.controlled
+        # (a pedestrian placed off the graph has no walk edge: never walk it on the graph)
+        is_ped = is_ped_all & ~actions.controlled & (state.memory.route[:, 0] >= 0)
         is_veh = is_vehicle(state.kind)
         mem = state.memory
         blocked = np.zeros(cw.n, np.bool_)

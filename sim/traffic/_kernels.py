@@ -347,25 +347,56 @@ def _must_yield(i, j_lane, app, dist_me, v, conf_ptr, conf, pred_ptr, pred, lane
     Wait while a vehicle is on a junction lane that crosses or merges with ours, or while
     one heading for such a lane (and not held by a red) reaches the junction first: the
     earlier time to the entry goes, the lower approach lane index breaks ties. Both sides
-    compute the same comparison, so exactly one of them waits.
+    compute the same comparison, so exactly one of them waits. Priority ranks (appended to
+    ``conf``, see ``sim.traffic.model.junction_conflicts``) override the arrival order: a
+    lower-ranked lane yields to anyone arriving within 8 s on a higher-ranked one, which
+    does not wait for arrivals on the lower one.
     """
     t_me = dist_me / max(v, 1.0)
+    n_lanes = conf_ptr.shape[0] - 1
+    ranked = conf.shape[0] > conf_ptr[n_lanes]
+    my_rank = conf[conf_ptr[n_lanes] + j_lane] if ranked else 0
     for k in range(conf_ptr[j_lane], conf_ptr[j_lane + 1]):
         other = conf[k]
         if lane_ptr[other + 1] > lane_ptr[other]:
             return True
         if lane_sig[other] == SIG_RED:
             continue
+        o_rank = conf[conf_ptr[n_lanes] + other] if ranked else 0
+        if o_rank < my_rank:
+            continue  # they give way to us
         for q in range(pred_ptr[other], pred_ptr[other + 1]):
             p = pred[q]
-            if p == app or lane_junction[p] >= 0 or lane_ptr[p + 1] == lane_ptr[p]:
+            if p == app or lane_junction[p] >= 0:
+                continue
+            if o_rank > my_rank and _arrives_upstream(i, p, pred_ptr, pred, lane_length,
+                                                      lane_ptr, order, ent_s, speed):
+                return True
+            if lane_ptr[p + 1] == lane_ptr[p]:
                 continue
             e = lane_ptr[p + 1] - 1
             if order[e] == i:
                 continue
             t_other = (lane_length[p] - ent_s[e]) / max(speed[order[e]], 1.0)
-            if t_other < 8.0 and (t_other < t_me or (t_other == t_me and p < app)):
+            if t_other < 8.0 and (o_rank > my_rank or t_other < t_me
+                                  or (t_other == t_me and p < app)):
                 return True
+    return False
+
+
+@nb.njit(cache=True)
+def _arrives_upstream(i, p, pred_ptr, pred, lane_length, lane_ptr, order, ent_s, speed):
+    """Whether the last vehicle on a lane leading into approach ``p`` reaches the end of
+    ``p`` within 8 s: a yielding driver also watches traffic still beyond a short approach
+    (a roundabout's ring segment between two junctions may be only ~10 m long)."""
+    for q in range(pred_ptr[p], pred_ptr[p + 1]):
+        pp = pred[q]
+        if lane_ptr[pp + 1] == lane_ptr[pp]:
+            continue
+        e = lane_ptr[pp + 1] - 1
+        if order[e] != i and (lane_length[p] + lane_length[pp] - ent_s[e]) / max(
+                speed[order[e]], 1.0) < 8.0:
+            return True
     return False
 
 

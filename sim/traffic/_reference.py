@@ -123,6 +123,10 @@ class _Road:
         self.vcurve, self.vmin = lane_vcurve.tolist(), lane_vmin.tolist()
         self._csr = {"succ": (succ_ptr.tolist(), succ), "pred": (pred_ptr.tolist(), pred),
                      "conf": (conf_ptr.tolist(), conf)}
+        # junction priority ranks follow the conflict lists in ``conf`` (0 where absent)
+        n_lanes, n_conf = len(lane_length), int(conf_ptr[-1])
+        self.rank = (conf[n_conf:n_conf + n_lanes].tolist() if len(conf) > n_conf
+                     else [0] * n_lanes)
         self._cw_ptr, self._cw_idx, self._cw_s0 = cw_ptr.tolist(), cw_idx, cw_s0
         self.cw_blocked = cw_blocked.tolist()
         self.pt_ptr = pt_ptr.tolist()
@@ -447,23 +451,48 @@ class _Step:
         Wait while a vehicle is on a junction lane that crosses or merges with ours, or while
         the last vehicle of another approach towards such a lane (not held by a red) reaches
         the junction first, within 8 s: the earlier time to the entry goes, the lower
-        approach lane index breaks ties."""
+        approach lane index breaks ties. Between lanes of different priority rank the
+        lower one yields to every such arrival and the higher one to none (it still waits
+        while someone is on the lower one)."""
         road, ix, fl = self.road, self.index, self.fleet
         t_me = dist_me / max(v, 1.0)
+        my_rank = road.rank[j_lane]
         for other in road.conflicts(j_lane):
             if ix.rows_in(other):
                 return True
             if road.sig[other] == SIG_RED:
                 continue
+            if road.rank[other] < my_rank:
+                continue  # they give way to us
+            outranked = road.rank[other] > my_rank
             for p in road.predecessors(other):
-                if p == app or road.junction[p] >= 0 or not ix.rows_in(p):
+                if p == app or road.junction[p] >= 0:
+                    continue
+                if outranked and self.arrives_upstream(i, p):
+                    return True
+                if not ix.rows_in(p):
                     continue
                 last = ix.rows_in(p)[-1]
                 if last == i:
                     continue
                 t_other = (road.length[p] - ix.s_in(p)[-1]) / max(fl.speed[last], 1.0)
-                if t_other < 8.0 and (t_other < t_me or (t_other == t_me and p < app)):
+                if t_other < 8.0 and (outranked or t_other < t_me
+                                      or (t_other == t_me and p < app)):
                     return True
+        return False
+
+    def arrives_upstream(self, i, p):
+        """Whether the last vehicle on a lane into approach ``p`` reaches the end of ``p``
+        within 8 s (yielding drivers watch beyond a short approach such as a ring
+        segment)."""
+        road, ix, fl = self.road, self.index, self.fleet
+        for pp in road.predecessors(p):
+            if not ix.rows_in(pp):
+                continue
+            last = ix.rows_in(pp)[-1]
+            dist = road.length[p] + road.length[pp] - ix.s_in(pp)[-1]
+            if last != i and dist / max(fl.speed[last], 1.0) < 8.0:
+                return True
         return False
 
     def merge_clear(self, j_lane, clear_dist):

@@ -6,12 +6,13 @@ the right-hand-traffic (Korean) variant.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from sim.actors import N_KINDS, ActorKind
-from sim.roadnet.network import RoadNetwork
+from sim.roadnet.network import LaneType, RoadNetwork, Turn
 from sim.roadnet.queries import lane_access_mask
 from sim.traffic import _kernels as K
 
@@ -116,11 +117,17 @@ def kind_lane_open(net: RoadNetwork, time_of_day_s: float) -> np.ndarray:
 
 
 def junction_conflicts(net: RoadNetwork, clearance: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
-    """Which junction lanes cross or merge with which: CSR (ptr (n_lanes+1,), lanes) int32.
+    """Which junction lanes cross or merge with which: CSR (ptr (n_lanes+1,), lanes) int32,
+    with one priority rank per lane appended to ``lanes`` (so ``lanes[ptr[-1] + i]`` is lane
+    i's rank; the kernel signature stays as it was).
 
     Two lanes of one junction conflict when their centrelines come closer than
     ``clearance`` [m] (two cars would touch) or when they lead into the same lane. Lanes
-    leaving the same approach lane do not: their cars queue in that lane anyway.
+    leaving the same approach lane do not: their cars queue in that lane anyway. Where two
+    conflicting lanes differ in rank, the lower one yields to everyone approaching the
+    higher one, which waits only while someone is already on the lower one (roundabout
+    entries give way to circulating traffic, see :func:`circulating_lanes`); equal ranks
+    go first come, first served.
     """
     ln, p = net.lanes, net.points
     lists: list[list[int]] = [[] for _ in range(ln.n)]
@@ -147,4 +154,68 @@ def junction_conflicts(net: RoadNetwork, clearance: float = 2.0) -> tuple[np.nda
                 lists[lb].append(la)
     ptr = np.zeros(ln.n + 1, np.int32)
     ptr[1:] = np.cumsum([len(x) for x in lists])
-    return ptr, np.asarray([j for x in lists for j in sorted(x)], np.int32)
+    rank = circulating_lanes(net).astype(np.int32)
+    return ptr, np.concatenate([np.asarray([j for x in lists for j in sorted(x)], np.int32),
+                                rank])
+
+
+RING_MAX_LENGTH = 700.0  # [m] longest lane cycle still taken for a roundabout (r ~ 110 m)
+
+
+def circulating_lanes(net: RoadNetwork) -> np.ndarray:
+    """(n_lanes,) bool: junction lanes that circulate round a roundabout.
+
+    A lane of an unsignalised junction that goes straight or left and lies on a cycle of
+    successor lanes (no lane changes) at most ``RING_MAX_LENGTH`` long that turns through
+    one full counter-clockwise circle and has no right turn and no signalised junction on
+    it. Entries and exits turn right, so they never count; nor does a grid block (its
+    loops cross signalised junctions or are longer). Right-hand traffic only (Korea).
+    """
+    ln, p = net.lanes, net.points
+    n = ln.n
+    sig = {int(j) for j, s in zip(net.junctions.odr_id, net.junctions.signalised) if s}
+    junction = ln.junction >= 0
+    ok = (ln.type == LaneType.DRIVING) & ~(junction & np.isin(ln.junction, list(sig)))
+    ok &= ~junction | (ln.turn == Turn.STRAIGHT) | (ln.turn == Turn.LEFT)
+    out = np.zeros(n, bool)
+    for start in np.flatnonzero(ok & junction):
+        if out[start]:
+            continue
+        cycle = _shortest_cycle(ln, ok, int(start), RING_MAX_LENGTH)
+        if cycle is None:
+            continue
+        turn = 0.0
+        for a, b in zip(cycle, cycle[1:] + cycle[:1]):
+            h = p.heading[ln.pt_ptr[a]:ln.pt_ptr[a + 1]]
+            turn += float(np.sum(np.angle(np.exp(1j * np.diff(h)))))
+            gap = p.heading[ln.pt_ptr[b]] - h[-1]
+            turn += float(np.angle(np.exp(1j * gap)))
+        if abs(turn - 2.0 * np.pi) < 0.5:
+            out[[c for c in cycle if junction[c]]] = True
+    return out
+
+
+def _shortest_cycle(ln, ok: np.ndarray, start: int, limit: float) -> list[int] | None:
+    """Lanes of a successor cycle through ``start`` over ``ok`` lanes, at most ``limit`` [m]
+    long (Dijkstra from ``start`` until it leads back to ``start``); None if none."""
+    dist = {start: 0.0}
+    prev: dict[int, int] = {}
+    heap = [(0.0, start)]
+    while heap:
+        d, a = heapq.heappop(heap)
+        if d > dist.get(a, np.inf):
+            continue
+        for b in ln.successors(a):
+            b = int(b)
+            nd = d + float(ln.length[a])
+            if not ok[b] or nd > limit:
+                continue
+            if b == start:
+                cycle = [a]
+                while cycle[-1] != start:
+                    cycle.append(prev[cycle[-1]])
+                return cycle[::-1]
+            if nd < dist.get(b, np.inf):
+                dist[b], prev[b] = nd, a
+                heapq.heappush(heap, (nd, b))
+    return None
