@@ -207,20 +207,22 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
 
 
 def _ran_red(net, prev, state, signals) -> int:
-    """1 if the ego crossed a stop line this step while its signal showed red."""
+    """1 if the ego's front bumper crossed its lane's stop line this step while every
+    movement from that lane showed red."""
     lane = int(prev.lane[EGO_ROW])
-    if lane < 0 or int(state.lane[EGO_ROW]) != lane and state.s[EGO_ROW] > 5.0:
+    if lane < 0 or not np.isfinite(net.lanes.stop_s[lane]):
         return 0
-    stop = net.lanes.stop_s[lane]
-    if not np.isfinite(stop):
-        return 0
-    s0 = float(prev.s[EGO_ROW]) + 0.5 * float(prev.length[EGO_ROW])  # the front bumper
-    s1 = (float(state.s[EGO_ROW]) + 0.5 * float(state.length[EGO_ROW])
-          if int(state.lane[EGO_ROW]) == lane else np.inf)
-    if not s0 < stop <= s1:
-        return 0
-    # the movement's signal: the junction lane the ego's route enters next
     nxt = [int(v) for v in net.lanes.successors(lane)]
+    new = int(state.lane[EGO_ROW])
+    half = 0.5 * float(prev.length[EGO_ROW])
+    if new == lane:
+        front = float(state.s[EGO_ROW]) + half
+    elif new in nxt:
+        front = np.inf  # already into the junction
+    else:
+        return 0  # changed lanes sideways: no line crossed on this lane
+    if not float(prev.s[EGO_ROW]) + half < net.lanes.stop_s[lane] <= front:
+        return 0
     states = [int(signals.lanes[v]) for v in nxt]
     return int(bool(states) and all(x == SIG_RED for x in states))
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from scenarios.positions import PositionError, resolve, straight_route
 from scenarios.spec import EGO, SHUTTLE_DIMENSIONS, ScenarioSpec
-from sim.actors import ActorKind
+from sim.actors import KIND_PROPS, ActorKind
 from sim.rng import RngTree
 from sim.roadnet.conventions import parse_hours
 from sim.roadnet.network import RoadNetwork
@@ -141,8 +141,6 @@ def _place_actor(net, state, row, actor, rows, tree, clock, where) -> WorldState
 def _place_pedestrian(state: WorldState, row: int, x: float, y: float, yaw: float,
                       speed: float, rng: np.random.Generator) -> WorldState:
     """A pedestrian off the walk graph (scripted): position, heading [rad], speed [m/s]."""
-    from sim.actors import KIND_PROPS
-
     props = KIND_PROPS[ActorKind.PEDESTRIAN]
     arr = {k: getattr(state, k).copy() for k in ("valid", "actor_id", "kind", "x", "y", "yaw",
                                                  "speed", "length", "width", "lane")}

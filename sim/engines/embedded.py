@@ -19,7 +19,13 @@ from sim.pedestrians.walkgraph import WalkGraph, build_walk_graph
 from sim.roadnet.network import RoadNetwork
 from sim.state import AgentMemory, WorldState
 from sim.traffic import _kernels as TK
-from sim.traffic.model import TrafficConfig, junction_conflicts, kind_lane_open, lane_tables
+from sim.traffic.model import (
+    TrafficConfig,
+    circulating_lanes,
+    junction_conflicts,
+    kind_lane_open,
+    lane_tables,
+)
 from sim.traffic.signals import (
     SignalPlan,
     SignalTiming,
@@ -60,6 +66,7 @@ class EmbeddedEngine(Engine):
         self.walk = walk_graph or build_walk_graph(network)
         self._tables = lane_tables(network, self.config.traffic)
         self._conflicts = junction_conflicts(network)
+        self._rank = circulating_lanes(network).astype(np.int32)  # junction priority
         self._cfg = self.config.traffic.vector(self.config.dt_us)
         self._kind_decel = kind_table("max_decel")
         self._kind_steer = kind_table("max_steer")
@@ -149,7 +156,7 @@ class EmbeddedEngine(Engine):
             self._kind_decel, self._kind_steer, self._kind_speed, self.lane_open(t),
             ln.length, ln.succ_ptr, ln.succ, ln.pred_ptr, ln.pred, ln.left, ln.right, ln.turn,
             ln.stop_s, ln.junction, self._tables.vcurve, self._tables.vmin,
-            self._conflicts[0], self._conflicts[1], lane_sig,
+            self._conflicts[0], self._conflicts[1], self._rank, lane_sig,
             ln.pt_ptr, p.s, p.x, p.y, p.heading, self._tables.pt_curv, p.speed_limit, p.flags,
             p.width,
             cw.lane_ptr, cw.lane_cw, cw.lane_s0, blocked, u_veh, self._cfg,

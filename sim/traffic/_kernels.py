@@ -340,29 +340,28 @@ def _free_speed(i, lane_i, s_i, v, v_desired, speed_factor, b_comf, pt_ptr, pt_s
 
 
 @nb.njit(cache=True)
-def _must_yield(i, j_lane, app, dist_me, v, conf_ptr, conf, pred_ptr, pred, lane_junction,
+def _must_yield(i, j_lane, app, dist_me, v, conf_ptr, conf, lane_rank, pred_ptr, pred,
+                lane_junction,
                 lane_sig, lane_length, lane_ptr, order, ent_s, speed):
     """Whether to wait before entering junction lane ``j_lane`` from approach ``app``.
 
     Wait while a vehicle is on a junction lane that crosses or merges with ours, or while
     one heading for such a lane (and not held by a red) reaches the junction first: the
     earlier time to the entry goes, the lower approach lane index breaks ties. Both sides
-    compute the same comparison, so exactly one of them waits. Priority ranks (appended to
-    ``conf``, see ``sim.traffic.model.junction_conflicts``) override the arrival order: a
+    compute the same comparison, so exactly one of them waits. Priority ranks (``lane_rank``,
+    see ``sim.traffic.model.circulating_lanes``) override the arrival order: a
     lower-ranked lane yields to anyone arriving within 8 s on a higher-ranked one, which
     does not wait for arrivals on the lower one.
     """
     t_me = dist_me / max(v, 1.0)
-    n_lanes = conf_ptr.shape[0] - 1
-    ranked = conf.shape[0] > conf_ptr[n_lanes]
-    my_rank = conf[conf_ptr[n_lanes] + j_lane] if ranked else 0
+    my_rank = lane_rank[j_lane]
     for k in range(conf_ptr[j_lane], conf_ptr[j_lane + 1]):
         other = conf[k]
         if lane_ptr[other + 1] > lane_ptr[other]:
             return True
         if lane_sig[other] == SIG_RED:
             continue
-        o_rank = conf[conf_ptr[n_lanes] + other] if ranked else 0
+        o_rank = lane_rank[other]
         if o_rank < my_rank:
             continue  # they give way to us
         for q in range(pred_ptr[other], pred_ptr[other + 1]):
@@ -404,7 +403,8 @@ def _arrives_upstream(i, p, pred_ptr, pred, lane_length, lane_ptr, order, ent_s,
 def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, lead_gap, row, pos, roam,
                     stop_done,
                     time_us, stopped_since, lane_length, lane_turn, lane_stop_s, lane_junction,
-                    left, right, succ_ptr, succ, pred_ptr, pred, conf_ptr, conf, lane_sig,
+                    left, right, succ_ptr, succ, pred_ptr, pred, conf_ptr, conf, lane_rank,
+                    lane_sig,
                     lane_open, lane_ptr, order, ent_s, speed, cw_ptr, cw_idx, cw_s0, cw_blocked,
                     cfg):
     """Minimum IDM acceleration over virtual stopped obstacles ahead along the route, and
@@ -462,7 +462,8 @@ def _obstacle_accel(i, lane_i, s_i, len_i, v, v0, hw, mg, am, bc, lead_gap, row,
             gap = off + entry - 0.5 * len_i
             # only the first car before the entry yields: one behind follows its leader
             if -0.5 < gap < v * v / (2.0 * bc) + 10.0 and lead_gap >= gap and _must_yield(
-                    i, nxt, cur, off + lane_length[cur], v, conf_ptr, conf, pred_ptr, pred,
+                    i, nxt, cur, off + lane_length[cur], v, conf_ptr, conf, lane_rank,
+                    pred_ptr, pred,
                     lane_junction, lane_sig, lane_length, lane_ptr, order, ent_s, speed):
                 a_min = min(a_min, idm_accel(v, v0, hw, mg, am, bc, max(gap, 0.0), 0.0))
         off += lane_length[cur]
@@ -681,7 +682,7 @@ def vehicle_step(
         route, route_pos, roam, stopped_since, last_lc, stop_done,
         kind_max_decel, kind_max_steer, kind_max_speed, kind_lane_open,
         lane_length, succ_ptr, succ, pred_ptr, pred, left, right, lane_turn, lane_stop_s,
-        lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_sig,
+        lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_rank, lane_sig,
         pt_ptr, pt_s, pt_x, pt_y, pt_heading, pt_curv, pt_speed, pt_flags, pt_width,
         cw_ptr, cw_idx, cw_s0, cw_blocked, u, cfg,
         out_x, out_y, out_yaw, out_speed, out_yaw_rate, out_accel, out_lane, out_s, out_d,
@@ -690,7 +691,8 @@ def vehicle_step(
 
     Shapes: per-actor arrays (n,), route / out_route (n, R) int32, kind tables (N_KINDS,),
     kind_lane_open (N_KINDS, n_lanes) bool, lane arrays (n_lanes,), junction-lane conflicts
-    CSR ``conf_ptr`` (n_lanes+1,) into ``conf``, point arrays (n_points,), crosswalk
+    CSR ``conf_ptr`` (n_lanes+1,) into ``conf``, ``lane_rank`` (n_lanes,) int32 junction
+    priority (higher goes first), point arrays (n_points,), crosswalk
     crossings CSR ``cw_ptr`` (n_lanes+1,) into cw_idx / cw_s0, cw_blocked (n_cw,) bool, ``u``
     (n,) uniform draws in [0, 1), ``cfg`` (N_CFG,) float64. Units: m, s, rad; times in us.
     MOBIL reconsiders each roaming vehicle every cfg[C_LC_EVERY] steps (staggered by row),
@@ -754,7 +756,8 @@ def vehicle_step(
                 i, li, si, length[i], v, v0, headway[i], min_gap[i], a_max[i], b_comf[i],
                 lead_gap, row, pos, roam[i], stop_done[i], time_us, stopped_since[i],
                 lane_length, lane_turn, lane_stop_s, lane_junction, left, right, succ_ptr,
-                succ, pred_ptr, pred, conf_ptr, conf, lane_sig, lane_open, lane_ptr, order,
+                succ, pred_ptr, pred, conf_ptr, conf, lane_rank, lane_sig,
+                lane_open, lane_ptr, order,
                 ent_s, speed, cw_ptr, cw_idx, cw_s0, cw_blocked, cfg)
             if at_line:
                 out_stop_done[i] = li

@@ -113,7 +113,8 @@ class _Road:
     """The lane graph, the sampled centrelines, and this step's signals and crosswalks."""
 
     def __init__(self, lane_length, succ_ptr, succ, pred_ptr, pred, left, right, lane_turn,
-                 lane_stop_s, lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_sig,
+                 lane_stop_s, lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_rank,
+                 lane_sig,
                  pt_ptr, pt_s, pt_x, pt_y, pt_heading, pt_curv, pt_speed, pt_flags, pt_width,
                  cw_ptr, cw_idx, cw_s0, cw_blocked):
         self.length = lane_length.tolist()
@@ -123,10 +124,7 @@ class _Road:
         self.vcurve, self.vmin = lane_vcurve.tolist(), lane_vmin.tolist()
         self._csr = {"succ": (succ_ptr.tolist(), succ), "pred": (pred_ptr.tolist(), pred),
                      "conf": (conf_ptr.tolist(), conf)}
-        # junction priority ranks follow the conflict lists in ``conf`` (0 where absent)
-        n_lanes, n_conf = len(lane_length), int(conf_ptr[-1])
-        self.rank = (conf[n_conf:n_conf + n_lanes].tolist() if len(conf) > n_conf
-                     else [0] * n_lanes)
+        self.rank = lane_rank.tolist()  # junction priority (see model.circulating_lanes)
         self._cw_ptr, self._cw_idx, self._cw_s0 = cw_ptr.tolist(), cw_idx, cw_s0
         self.cw_blocked = cw_blocked.tolist()
         self.pt_ptr = pt_ptr.tolist()
@@ -727,7 +725,7 @@ def vehicle_step_ref(
         route, route_pos, roam, stopped_since, last_lc, stop_done,
         kind_max_decel, kind_max_steer, kind_max_speed, kind_lane_open,
         lane_length, succ_ptr, succ, pred_ptr, pred, left, right, lane_turn, lane_stop_s,
-        lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_sig,
+        lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_rank, lane_sig,
         pt_ptr, pt_s, pt_x, pt_y, pt_heading, pt_curv, pt_speed, pt_flags, pt_width,
         cw_ptr, cw_idx, cw_s0, cw_blocked, u, cfg,
         out_x, out_y, out_yaw, out_speed, out_yaw_rate, out_accel, out_lane, out_s, out_d,
@@ -739,7 +737,8 @@ def vehicle_step_ref(
     """
     time_us, dt = int(time_us), float(dt)
     road = _Road(lane_length, succ_ptr, succ, pred_ptr, pred, left, right, lane_turn,
-                 lane_stop_s, lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_sig,
+                 lane_stop_s, lane_junction, lane_vcurve, lane_vmin, conf_ptr, conf, lane_rank,
+                 lane_sig,
                  pt_ptr, pt_s, pt_x, pt_y, pt_heading, pt_curv, pt_speed, pt_flags, pt_width,
                  cw_ptr, cw_idx, cw_s0, cw_blocked)
     fleet = _Fleet(kind=kind, x=x, y=y, yaw=yaw, yaw_rate=yaw_rate, speed=speed, length=length,

@@ -117,17 +117,13 @@ def kind_lane_open(net: RoadNetwork, time_of_day_s: float) -> np.ndarray:
 
 
 def junction_conflicts(net: RoadNetwork, clearance: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
-    """Which junction lanes cross or merge with which: CSR (ptr (n_lanes+1,), lanes) int32,
-    with one priority rank per lane appended to ``lanes`` (so ``lanes[ptr[-1] + i]`` is lane
-    i's rank; the kernel signature stays as it was).
+    """Which junction lanes cross or merge with which: CSR (ptr (n_lanes+1,), lanes) int32.
 
     Two lanes of one junction conflict when their centrelines come closer than
     ``clearance`` [m] (two cars would touch) or when they lead into the same lane. Lanes
-    leaving the same approach lane do not: their cars queue in that lane anyway. Where two
-    conflicting lanes differ in rank, the lower one yields to everyone approaching the
-    higher one, which waits only while someone is already on the lower one (roundabout
-    entries give way to circulating traffic, see :func:`circulating_lanes`); equal ranks
-    go first come, first served.
+    leaving the same approach lane do not: their cars queue in that lane anyway. Who goes
+    first between two conflicting lanes: the higher :func:`circulating_lanes` rank, else
+    first come, first served.
     """
     ln, p = net.lanes, net.points
     lists: list[list[int]] = [[] for _ in range(ln.n)]
@@ -154,9 +150,7 @@ def junction_conflicts(net: RoadNetwork, clearance: float = 2.0) -> tuple[np.nda
                 lists[lb].append(la)
     ptr = np.zeros(ln.n + 1, np.int32)
     ptr[1:] = np.cumsum([len(x) for x in lists])
-    rank = circulating_lanes(net).astype(np.int32)
-    return ptr, np.concatenate([np.asarray([j for x in lists for j in sorted(x)], np.int32),
-                                rank])
+    return ptr, np.asarray([j for x in lists for j in sorted(x)], np.int32)
 
 
 RING_MAX_LENGTH = 700.0  # [m] longest lane cycle still taken for a roundabout (r ~ 110 m)

@@ -63,16 +63,24 @@ def _describe(issue) -> str:
 
 def run_qc(xodr_text: str) -> QcReport:
     """Run every checker of the bundle on ``xodr_text`` (written to a temporary file)."""
-    from qc_baselib import Configuration, Result
     from qc_opendrive import constants
     from qc_opendrive.main import run_checks
 
-    logging.getLogger().setLevel(logging.WARNING)  # the checker logs every step at INFO
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "map.xodr"
         path.write_text(xodr_text, encoding="utf-8")
+        return run_bundle(path, constants, run_checks, "OpenDrive checker bundle")
+
+
+def run_bundle(input_file: Path, constants, run_checks, description: str) -> QcReport:
+    """Run one ASAM checker bundle (its ``constants`` module and ``run_checks``) on
+    ``input_file`` in-process and summarise every checker's outcome."""
+    from qc_baselib import Configuration, Result
+
+    logging.getLogger().setLevel(logging.WARNING)  # the checkers log every step at INFO
+    with tempfile.TemporaryDirectory() as tmp:
         config = Configuration()
-        config.set_config_param("InputFile", str(path))
+        config.set_config_param("InputFile", str(input_file))
         config.register_checker_bundle(constants.BUNDLE_NAME)
         config.set_checker_bundle_param(
             constants.BUNDLE_NAME, "resultFile", str(Path(tmp) / "result.xqar")
@@ -80,7 +88,7 @@ def run_qc(xodr_text: str) -> QcReport:
         result = Result()
         result.register_checker_bundle(
             name=constants.BUNDLE_NAME,
-            description="OpenDrive checker bundle",
+            description=description,
             version=constants.BUNDLE_VERSION,
             summary="",
         )
