@@ -14,13 +14,22 @@ from pathlib import Path
 
 from sim.roadnet.conventions import USERDATA_CHILD_ZONE
 
-from .arm import build_cross_section, lane_sections
+from .arm import CrossSection, build_cross_section, lane_sections
 from .junction import arm_end, build_junction
 from .layout import E, GridPlan, N, plan_grid
 from .spec import BUS, GENERAL, ArmOverride, GridSpec, RoadClass
 from .traffic_control import arm_control, controllers
 from .xml_writer import num, to_xml
-from .xodr import Geometry, Header, Junction, OpenDrive, Road, RoadLinkEnd, UserData
+from .xodr import (
+    Geometry,
+    Header,
+    Junction,
+    OpenDrive,
+    Road,
+    RoadLinkEnd,
+    RoadObject,
+    UserData,
+)
 from .zones import proj_string, zone
 
 __all__ = [
@@ -66,7 +75,7 @@ def build_document(spec: GridSpec) -> OpenDrive:
                 successor=RoadLinkEnd("junction", jid[arm.end_node]),
                 speed_kmh=arm.road_class.speed_kmh,
                 lane_offsets=cs.offsets,
-                objects=control.objects,
+                objects=control.objects + (_buildings(cs, spec) if spec.buildings else ()),
                 signals=control.signals,
                 user_data=user_data,
             )
@@ -90,6 +99,26 @@ def build_document(spec: GridSpec) -> OpenDrive:
         bounds=_bounds(plan),
     )
     return OpenDrive(header, tuple(roads), ctrls, tuple(junctions))
+
+
+BUILDING_END_GAP = 4.0  # [m] left open at each arm end, so corners stay walkable
+
+
+def _buildings(cs: CrossSection, spec: GridSpec) -> tuple[RoadObject, ...]:
+    """One building along each side of an arm, clear of its widest cross-section."""
+    length = cs.plan.length - 2 * BUILDING_END_GAP
+    if length <= 1.0:
+        return ()
+    ss = [cs.plan.length * k / 20 for k in range(21)]
+    out = []
+    for k, left in enumerate((True, False)):
+        reach = max(abs(b[-1][3]) for b in (cs.borders(s, left) for s in ss) if b)
+        t = reach + spec.building_setback + spec.building_depth / 2
+        out.append(RoadObject(
+            id=10 * cs.plan.road_id + 7 + k, type="building", name=f"building_{k}",
+            s=cs.plan.length / 2, t=t if left else -t, length=length, width=spec.building_depth,
+            height=spec.building_height))
+    return tuple(out)
 
 
 def _bounds(plan: GridPlan) -> tuple[float, float, float, float]:

@@ -97,6 +97,13 @@ class GridSpec:
     arm_overrides: tuple[ArmOverride, ...] = ()
     lane_width: float = 3.25
     sidewalk_width: float = 3.0
+    #: city blocks: a building along each side of every arm, ``building_setback`` [m] behind
+    #: the sidewalk, ``building_depth`` deep and ``building_height`` tall [m]; they block
+    #: sensors' line of sight (and radio) around corners. Off for open ground.
+    buildings: bool = True
+    building_setback: float = 2.0
+    building_depth: float = 20.0
+    building_height: float = 20.0
     pocket_length: float = 40.0
     taper_length: float = 20.0
     curb_radius: float = 12.0

@@ -177,6 +177,7 @@ def _object(objects: _El, o: RoadObject) -> None:
         orientation=o.orientation,
         length=float(o.length),
         width=float(o.width),
+        height=float(o.height) if o.height > 0 else None,
     )
     if o.outline:
         outline = el.add("outline", id=0, closed=o.outline_closed)

@@ -134,6 +134,7 @@ class RoadObject:
     name: str | None = None
     outline: tuple[CornerLocal, ...] = ()
     outline_closed: bool = True
+    height: float = 0.0  # [m]; 0 writes no height attribute
 
 
 @dataclass(frozen=True)

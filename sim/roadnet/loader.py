@@ -32,6 +32,7 @@ from sim.roadnet.network import (
     LaneType,
     RoadNetwork,
     SignalHeads,
+    Structures,
     Turn,
 )
 from sim.roadnet.xodr import MapError, XodrDoc, XRoad, eval_poly_records, parse_xodr
@@ -87,7 +88,15 @@ def load_network_text(text: str, source: str = "<string>", ds: float = 1.0,
         geo_reference=doc.geo_reference,
         lanes=lanes, points=points, crosswalks=crosswalks, signals=signals,
         junctions=junctions, grid=build_segment_grid(points, lanes),
+        structures=builder.structures(),
     )
+
+
+#: OpenDRIVE object types that block line of sight (and radio)
+OCCLUDING_TYPES = frozenset({"building", "obstacle", "barrier", "tree", "vegetation", "pole"})
+#: height [m] assumed when an occluding object gives none
+OCCLUDER_HEIGHT = {"building": 15.0, "obstacle": 2.5, "barrier": 1.0, "tree": 6.0,
+                   "vegetation": 1.5, "pole": 4.0}
 
 
 class _Builder:
@@ -364,6 +373,36 @@ class _Builder:
             sig.append(bool(np.any(heads.junction == jid)) if heads.n else False)
         return Junctions(odr_id=np.asarray(ids, np.int32), x=np.asarray(xs), y=np.asarray(ys),
                          signalised=np.asarray(sig, bool))
+
+    def structures(self) -> Structures:
+        """Occluding objects as oriented boxes; outline-only objects use their outline's
+        bounding box. Objects with no footprint are skipped."""
+        ids, types, rows = [], [], []
+        for rid, road in self.doc.roads.items():
+            for obj in road.objects:
+                if obj.type not in OCCLUDING_TYPES:
+                    continue
+                length, width, du, dv = obj.length, obj.width, 0.0, 0.0
+                if obj.outline and (length <= 0 or width <= 0):
+                    u = [c[0] for c in obj.outline]
+                    v = [c[1] for c in obj.outline]
+                    length, width = max(u) - min(u), max(v) - min(v)
+                    du, dv = 0.5 * (max(u) + min(u)), 0.5 * (max(v) + min(v))
+                if length <= 0 or width <= 0:
+                    continue
+                rx, ry, hdg = self.reference_pose(rid, obj.s)
+                ox, oy = rx - obj.t * math.sin(hdg), ry + obj.t * math.cos(hdg)
+                yaw = wrap_angle(hdg + obj.hdg)
+                c, s_ = math.cos(yaw), math.sin(yaw)
+                ids.append(f"{rid}:{obj.id}")
+                types.append(obj.type)
+                rows.append((ox + du * c - dv * s_, oy + du * s_ + dv * c, yaw, length, width,
+                             obj.height or OCCLUDER_HEIGHT.get(obj.type, 2.0)))
+        if not rows:
+            return Structures.empty()
+        a = np.asarray(rows, dtype=np.float64)
+        return Structures(tuple(ids), tuple(types), *(np.ascontiguousarray(a[:, i])
+                                                      for i in range(6)))
 
     def reference_pose(self, road_id: int, s: float) -> tuple[float, float, float]:
         """Reference-line point and heading (x, y [m], hdg [rad]) of a road at road s."""

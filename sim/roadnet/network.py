@@ -10,7 +10,7 @@ workers receive it by value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
@@ -195,6 +195,36 @@ class Junctions:
 
 
 @dataclass(frozen=True)
+class Structures:
+    """Static map structures that block sight and radio (OpenDRIVE ``<object>`` of an
+    occluding type: building, obstacle, barrier, tree, vegetation, pole), as oriented boxes,
+    shape (n_structures,).
+
+    odr_id: tuple of str ``"road:object"``; type: tuple of str OpenDRIVE object type;
+    x, y: float64 [m] box centre; yaw: float64 [rad] heading of the box's length axis;
+    length, width, height: float64 [m].
+    """
+
+    odr_id: tuple[str, ...]
+    type: tuple[str, ...]
+    x: np.ndarray
+    y: np.ndarray
+    yaw: np.ndarray
+    length: np.ndarray
+    width: np.ndarray
+    height: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+    @staticmethod
+    def empty() -> Structures:
+        z = np.zeros(0)
+        return Structures((), (), z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy())
+
+
+@dataclass(frozen=True)
 class SegmentGrid:
     """Uniform grid over centreline segments for nearest-lane queries.
 
@@ -225,6 +255,7 @@ class RoadNetwork:
     signals: SignalHeads
     junctions: Junctions
     grid: SegmentGrid
+    structures: Structures = field(default_factory=Structures.empty)
 
     def lane_key(self, lane: int) -> tuple[int, int, int]:
         """(road id, section index, lane id) of a lane index, for messages."""

@@ -82,6 +82,7 @@ class XObject:
     orientation: str
     outline: tuple[tuple[float, float], ...]  # cornerLocal (u, v) [m]
     outline_road: tuple[tuple[float, float], ...]  # cornerRoad (s, t) [m]
+    height: float = 0.0  # [m] above the road surface; 0 when the file gives none
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ def _parse_object(o: ET.Element, source: str, where: str) -> XObject:
         hdg=float(o.get("hdg", 0.0) or 0.0), width=float(o.get("width", 0.0) or 0.0),
         length=float(o.get("length", 0.0) or 0.0), orientation=o.get("orientation", "none"),
         outline=tuple(outline), outline_road=tuple(outline_road),
+        height=float(o.get("height", 0.0) or 0.0),
     )
 
 

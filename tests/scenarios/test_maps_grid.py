@@ -518,3 +518,29 @@ def test_bus_clearance_measure_sees_a_tight_corner(tmp_path):
     assert _min_radius(net, int(inner)) == pytest.approx(6.0 + W / 2, abs=0.05)
     neighbour = [i for i in inside if i != inner]
     assert _bus_clearance(net, inner, neighbour) < CAR_HALF_WIDTH
+
+
+def test_buildings_line_every_arm_and_load_as_structures_clear_of_every_lane(sangam_path):
+    """City blocks occlude sensors: two buildings per arm, read back as oriented boxes that
+    no lane (driving or sidewalk) runs through, and none where ``buildings=False``."""
+    from sim.roadnet.loader import load_network
+
+    net = load_network(sangam_path)
+    st = net.structures
+    assert st.n == 2 * len(arms(sangam())) and set(st.type) == {"building"}
+    assert np.all(st.height == 20.0) and np.all(st.width == 20.0)
+    p = net.points
+    for i in range(st.n):
+        c, s = math.cos(st.yaw[i]), math.sin(st.yaw[i])
+        u = (p.x - st.x[i]) * c + (p.y - st.y[i]) * s
+        v = -(p.x - st.x[i]) * s + (p.y - st.y[i]) * c
+        assert not np.any((abs(u) < st.length[i] / 2) & (abs(v) < st.width[i] / 2))
+    # an arm's two buildings stand on either side of it, parallel to it
+    first = arms(sangam())[0]
+    g = first.geometry[0]
+    mine = [i for i, name in enumerate(st.odr_id) if name.startswith(f"{first.id}:")]
+    side = [(st.x[i] - g.x) * -math.sin(g.hdg) + (st.y[i] - g.y) * math.cos(g.hdg) for i in mine]
+    assert len(mine) == 2 and min(side) < -15.0 and max(side) > 15.0
+    assert all(abs(math.remainder(st.yaw[i] - g.hdg, math.pi)) < 1e-9 for i in mine)
+    bare = build_document(dataclasses.replace(sangam_dmc_grid(), buildings=False))
+    assert not any(o.type == "building" for r in bare.roads for o in r.objects)
