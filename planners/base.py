@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,36 @@ from sim.engines.base import SignalSnapshot
 from sim.roadnet.network import RoadNetwork
 from sim.roadnet.queries import Route
 from sim.state import WorldState
+
+if TYPE_CHECKING:  # sensor types only annotate; sim.sensors stays an optional import here
+    from sim.sensors.lidar import LidarConfig, PointCloud
+    from sim.sensors.objects import ObjectList, ObjectSensorConfig
+
+
+@dataclass(frozen=True)
+class SensorRequest:
+    """Which simulated sensors the runner must read for this planner each step (None: off).
+
+    objects: object-list sensor configuration (a radar/camera fusion box output);
+    lidar: lidar configuration (point cloud).
+    """
+
+    objects: ObjectSensorConfig | None = None
+    lidar: LidarConfig | None = None
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Traffic rules the map file does not carry, given by the scenario.
+
+    uturn_plates: ((lane index, plate), ...) for U-turn lanes whose sign has a plate:
+    "left_signal" (좌회전시), "ped_green" (보행신호시) or "red" (적신호시); a U-turn lane
+    without an entry is permissive (no plate).
+    bus_lane_exempt: the ego may use bus-only lanes (it is a bus).
+    """
+
+    uturn_plates: tuple[tuple[int, str], ...] = ()
+    bus_lane_exempt: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,12 +71,21 @@ class PlannerInit:
 
 @dataclass(frozen=True)
 class PlannerInput:
-    """What the planner sees at one step: time [us], the world state (ground truth until
-    the sensor stack lands) and the traffic-signal states."""
+    """What the planner sees at one step.
+
+    time_us: [us]; state: the world state (ground truth: the ego's own row is its
+    localisation; a planner that wants realistic perception reads ``objects``/``lidar``
+    instead of the other rows); signals: the signal states the onboard camera reads;
+    objects / lidar: this step's sensor outputs when :attr:`Planner.sensors` asks for them;
+    inbox: verified V2X messages received since the last step (oldest first).
+    """
 
     time_us: int
     state: WorldState
     signals: SignalSnapshot
+    objects: ObjectList | None = None
+    lidar: PointCloud | None = None
+    inbox: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +127,8 @@ class Planner(ABC):
 
     #: registry name, e.g. "idm-lane-follower"
     name: str = ""
+    #: the sensors the runner reads for this planner (none: ground truth only)
+    sensors: SensorRequest = SensorRequest()
 
     def __init__(self) -> None:
         self.timings = PlannerTimings()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planners.base import PlannerInit, PlannerInput
+from planners.base import PlannerInit, PlannerInput, RuleContext, SensorRequest
 from planners.registry import default_registry
 from scenarios.criteria import Trace, evaluate, verdict
 from scenarios.director import Director
@@ -129,8 +129,11 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
     ego_kind = ActorKind(int(state.kind[EGO_ROW]))
     director = Director(spec, net, world.rows, world.behaviours)
     planner = default_registry().create(planner_name or spec.ego.planner)
-    planner.initialize(PlannerInit(net, mission, goal_xy, EGO_ROW, ego_kind,
-                                   KIND_PROPS[ego_kind], spec.dt_us))
+    planner.initialize(PlannerInit(
+        net, mission, goal_xy, EGO_ROW, ego_kind, KIND_PROPS[ego_kind], spec.dt_us,
+        clock_start_s=spec.clock_s,
+        rules=RuleContext(bus_lane_exempt=ego_kind == ActorKind.BUS)))
+    sense = Sensing(planner.sensors, net, tree.child("sensors"))
     steps = int(round((duration_s or spec.duration_s) * 1e6 / spec.dt_us))
     dt = spec.dt_us / 1e6
     hist = History.empty(steps, state)
@@ -160,7 +163,8 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
         if k == steps or director.ended_at is not None:
             break
         signals = engine.signals(state.time_us)
-        plan = planner.plan(PlannerInput(state.time_us, state, signals))
+        objects, cloud = sense.read(k, state)
+        plan = planner.plan(PlannerInput(state.time_us, state, signals, objects, cloud))
         actions = director.controls(
             state, base.with_control(EGO_ROW, float(plan.accel), float(plan.steer)), dt)
         prev = state
@@ -204,6 +208,27 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
         parameters=dict(spec.parameters),
     )
     return result, hist, net
+
+
+class Sensing:
+    """Reads the sensors a planner asked for, each step from its own seeded generator."""
+
+    def __init__(self, request: SensorRequest, net, rng_tree) -> None:
+        self.request, self.net, self.rng = request, net, rng_tree
+
+    def read(self, k: int, state):
+        objects = cloud = None
+        if self.request.objects is not None:
+            from sim.sensors.objects import detect_objects
+
+            objects = detect_objects(state, self.net.structures, EGO_ROW, self.request.objects,
+                                     self.rng.child("objects").generator(k))
+        if self.request.lidar is not None:
+            from sim.sensors.lidar import scan
+
+            cloud = scan(state, self.net.structures, EGO_ROW, self.request.lidar,
+                         self.rng.child("lidar").generator(k))
+        return objects, cloud
 
 
 def _ran_red(net, prev, state, signals) -> int:

@@ -1,0 +1,1 @@
+"""Behaviour layer: Korean traffic rules and the constraints they put on the planner."""
