@@ -57,7 +57,8 @@ class PlannerInit:
 
     network: the map; route: lane route from start to goal; goal_xy: (x, y) [m];
     ego_row: the ego's row in every WorldState; ego_kind / vehicle: its kind and limits;
-    dt_us: control period [us].
+    dt_us: control period [us]; clock_start_s: time of day at time 0 [s since midnight]
+    (bus-lane hours); rules: scenario-given rules the map does not carry.
     """
 
     network: RoadNetwork
@@ -67,6 +68,8 @@ class PlannerInit:
     ego_kind: ActorKind
     vehicle: KindProps
     dt_us: int
+    clock_start_s: float = 0.0
+    rules: RuleContext = RuleContext()
 
 
 @dataclass(frozen=True)

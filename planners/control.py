@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+CRUISE_ACCEL = 0.2  # [m/s^2] plans accelerating less than this count as cruising
+
 
 @dataclass(frozen=True)
 class ControlConfig:
@@ -80,7 +82,9 @@ class SpeedPid:
         [m/s] and step [s] (unclipped: the caller applies the vehicle's limits)."""
         c = self.cfg
         err = v_target - v
-        if c.ki > 0:
+        # integrate only while cruising: the lag behind an accelerating plan is the
+        # feed-forward's to cover, and integrating it would overshoot the target speed
+        if c.ki > 0 and abs(a_ff) < CRUISE_ACCEL:
             self.integral = min(max(self.integral + err * dt, -c.i_limit / c.ki),
                                 c.i_limit / c.ki)
         deriv = 0.0 if self.prev_error is None or dt <= 0 else (err - self.prev_error) / dt

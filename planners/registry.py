@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from importlib.metadata import entry_points
 
 from planners.base import Planner
 
@@ -41,9 +42,36 @@ class PlannerRegistry:
         return cls()
 
 
-def default_registry() -> PlannerRegistry:
+ENTRY_POINT_GROUP = "kav.planners"
+
+
+def default_registry(plugins: bool = True) -> PlannerRegistry:
+    """kav's planners, plus (``plugins``) every installed ``kav.planners`` entry point
+    (``name = "package.module:Class"`` in the plug-in's pyproject)."""
     from planners.baselines import IdmLaneFollower
+    from planners.reference import ReferenceStack
 
     reg = PlannerRegistry()
     reg.register(IdmLaneFollower.name, IdmLaneFollower)
+    reg.register(ReferenceStack.name, ReferenceStack)
+    if plugins:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in reg.names():
+                raise ValueError(f"planner plug-in {ep.value!r} (entry point {ep.name!r} in "
+                                 f"group {ENTRY_POINT_GROUP}) reuses a registered name")
+            reg.register(ep.name, _entry_point_factory(ep))
     return reg
+
+
+def _entry_point_factory(ep) -> Callable[[], Planner]:
+    def make() -> Planner:
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plug-in must name itself, not crash kav
+            raise KeyError(f"cannot load planner plug-in {ep.name!r} ({ep.value}): {exc}") \
+                from None
+        if not (isinstance(cls, type) and issubclass(cls, Planner)):
+            raise TypeError(f"planner plug-in {ep.name!r} ({ep.value}) is not a subclass of "
+                            f"planners.base.Planner")
+        return cls()
+    return make
