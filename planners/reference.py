@@ -36,6 +36,7 @@ from planners.lattice.planner import (
     Obstacles,
 )
 from planners.perception.clustering import ClusterConfig, cluster_points
+from planners.perception.fusion import ExternalObjects, fuse
 from planners.perception.tracking import Measurements, TrackerBank, TrackerConfig
 from planners.prediction.motion import predict_cv, predict_lane_following
 from sim.actors import ActorKind
@@ -43,7 +44,11 @@ from sim.sensors.lidar import LidarConfig
 from sim.sensors.objects import ObjectSensorConfig
 
 STITCH_D_M = 0.5  # [m] plan-to-position deviation up to which re-plans start from the plan
-RECOVERY_BAND_M = 1.0  # [m] the lateral band grows by this when nothing fits it
+RECOVERY_BAND_M = 1.0
+ACCEL_WINDOW_US = 500_000  # [us] speed history an acceleration estimate spans
+BRAKING = 0.5  # [m/s^2] decelerations above this are predicted
+_EXTERNAL_FIELDS = ("x", "y", "yaw", "speed", "length", "width", "kind", "age_us", "pos_sigma",
+                    "source")  # [m] the lateral band grows by this when nothing fits it
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class ReferenceStack(Planner):
                                         init.rules.bus_lane_exempt, init.clock_start_s)
         self.lattice: LatticePlanner | None = None  # sized to the ego's box on first use
         self.tracker = TrackerBank(self.cfg.tracker)
+        self._speed_hist: dict[int, list[tuple[int, float]]] = {}
         self.control_loop = TrajectoryTracker(self.cfg.control, v.wheelbase, v.max_steer,
                                               v.max_accel, v.max_decel)
         self.trajectory: Trajectory | None = None
@@ -118,22 +124,25 @@ class ReferenceStack(Planner):
 
     # -- stages --------------------------------------------------------------------------
     def perceive(self, inp: PlannerInput) -> Perceived:
-        """Objects around the ego, from the configured perception."""
+        """Objects around the ego, from the configured perception, fused with the objects
+        other stations reported (:meth:`external_objects`)."""
         st, e = inp.state, self.init.ego_row
         if self.cfg.perception == "ground_truth":
             rows = np.flatnonzero(st.valid)
             rows = rows[rows != e]
             return Perceived(st.x[rows], st.y[rows], st.speed[rows] * np.cos(st.yaw[rows]),
                              st.speed[rows] * np.sin(st.yaw[rows]), st.length[rows],
-                             st.width[rows], st.kind[rows])
+                             st.width[rows], st.kind[rows], st.accel[rows])
         if self.cfg.perception == "lidar":
             cloud = inp.lidar
             det = cluster_points(cloud.x, cloud.y, cloud.z, self.cfg.clustering)
             k = len(det.x)
+            # a box's long axis has no front: its heading is not a measurement of motion
             meas = Measurements(
                 x=det.x, y=det.y, yaw=det.yaw, speed=np.full(k, np.nan), length=det.length,
                 width=det.width, kind=_kind_from_size(det.length, det.width),
-                pos_sigma=np.full(k, 0.3), vel_sigma=np.full(k, np.nan))
+                pos_sigma=np.full(k, 0.3), vel_sigma=np.full(k, np.nan),
+                yaw_sigma=np.full(k, np.nan))
         else:
             ol = inp.objects
             k = ol.n
@@ -142,10 +151,40 @@ class ReferenceStack(Planner):
             meas = Measurements(x=ol.x, y=ol.y, yaw=ol.yaw, speed=ol.speed, length=ol.length,
                                 width=ol.width, kind=ol.kind, pos_sigma=np.full(k, sig),
                                 vel_sigma=np.full(k, vsig))
-        tracks = self.tracker.step(inp.time_us, meas)
+        tracks = fuse(self.tracker, inp.time_us, meas, self.external_objects(inp))
         ok = tracks.confirmed
+        accel = self._accel_estimates(inp.time_us, tracks.track_id[ok], tracks.speed[ok])
         return Perceived(tracks.x[ok], tracks.y[ok], tracks.vx[ok], tracks.vy[ok],
-                         tracks.length[ok], tracks.width[ok], tracks.kind[ok])
+                         tracks.length[ok], tracks.width[ok], tracks.kind[ok], accel)
+
+    def external_objects(self, inp: PlannerInput) -> ExternalObjects | None:
+        """Objects reported by other stations (V2X CPM, roadside detectors) in this step's
+        inbox, merged into one batch; None when there are none. Only verified messages
+        reach the inbox, so everything here is trusted to the tracker's gating."""
+        batches = [m for m in inp.inbox if isinstance(m, ExternalObjects)]
+        if not batches:
+            return None
+        return ExternalObjects(**{f: np.concatenate([getattr(b, f) for b in batches])
+                                  for f in _EXTERNAL_FIELDS})
+
+    def _accel_estimates(self, time_us: int, ids: np.ndarray, speed: np.ndarray) -> np.ndarray:
+        """Longitudinal acceleration [m/s^2] of each track from its filtered speed about
+        ACCEL_WINDOW_US ago (0 for tracks younger than that): the constant-velocity filter
+        has no acceleration state, and a lead braking hard must be predicted braking."""
+        out = np.zeros(len(ids))
+        hist = self._speed_hist
+        for i, (tid, v) in enumerate(zip(ids.tolist(), speed.tolist())):
+            h = hist.setdefault(tid, [])
+            h.append((time_us, v))
+            while len(h) > 2 and time_us - h[1][0] >= ACCEL_WINDOW_US:
+                h.pop(0)
+            t0, v0 = h[0]
+            if time_us - t0 >= ACCEL_WINDOW_US // 2:
+                out[i] = float(np.clip((v - v0) / ((time_us - t0) / 1e6), -9.0, 4.0))
+        alive = set(ids.tolist())
+        for tid in [t for t in hist if t not in alive]:
+            del hist[tid]
+        return out
 
     def predict(self, objs: Perceived) -> Obstacles:
         """Future boxes of every perceived object on the lattice's time grid."""
@@ -167,6 +206,8 @@ class ReferenceStack(Planner):
             p = predict_cv(objs.x[~veh], objs.y[~veh], yaw[~veh], speed[~veh],
                            objs.length[~veh], objs.width[~veh], lc.dt, n_t)
             x[~veh], y[~veh], h[~veh], valid[~veh] = p.x, p.y, p.yaw, p.valid
+        if objs.accel is not None:
+            _brake_along(x, y, h, speed, objs.accel, lc.dt)
         return Obstacles(x=x, y=y, yaw=h, length=objs.length.astype(np.float64),
                          width=objs.width.astype(np.float64), valid=valid)
 
@@ -194,7 +235,7 @@ class ReferenceStack(Planner):
         # approach), so it neither stops early nor reaches the line fast
         front = float(s[0]) + 0.5 * float(st.length[e])
         room = max(float(decision.s_stop) - front - self.cfg.lattice.stop_margin, 0.0)
-        v_max = min(float(decision.v_max),
+        v_max = min(float(decision.v_max), self.init.vehicle.max_speed,
                     math.sqrt(2.0 * self.cfg.behaviour.comfort_decel * room) + 0.5)
         s_d = v * math.cos(rel)
         # Start acceleration from the previous plan at this instant (plan stitching), not
@@ -294,6 +335,26 @@ class ReferenceStack(Planner):
                 return -1
         self.changing_to = tgt
         return tgt
+
+
+def _brake_along(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, speed: np.ndarray,
+                 accel: np.ndarray, dt: float) -> None:
+    """Turn constant-speed predictions (n, n_t) of braking objects into constant-deceleration
+    ones in place, along the same predicted path: the position at time t is the constant-
+    speed position at the time that covers the braked distance. Objects that are not
+    braking (accel > -BRAKING) keep their prediction: a noisy positive estimate must not
+    make a leader run away from the ego in its own prediction."""
+    n_t = x.shape[1]
+    t = np.arange(n_t) * dt
+    idx = np.arange(n_t, dtype=np.float64)
+    for i in np.flatnonzero((accel < -BRAKING) & (speed > 0.5)):
+        v, a = float(speed[i]), float(accel[i])
+        t_stop = v / -a
+        tt = np.minimum(t, t_stop)
+        k = (v * tt + 0.5 * a * tt * tt) / v / dt  # fractional index on the speed-v grid
+        x[i] = np.interp(k, idx, x[i])
+        y[i] = np.interp(k, idx, y[i])
+        yaw[i] = np.interp(k, idx, np.unwrap(yaw[i]))
 
 
 def _kind_from_size(length: np.ndarray, width: np.ndarray) -> np.ndarray:

@@ -48,6 +48,16 @@ class Corridor:
         return int(hit[0]) if len(hit) else -1
 
 
+LOOP_GUARD_M = 30.0  # [m] past this much corridor, a lane passing near the start ends it
+
+
+def _comes_back(net: RoadNetwork, lane: int, x0: float, y0: float) -> bool:
+    """True if ``lane`` passes within BEHIND_M + 5 m of (x0, y0) [m]: a path through it
+    would loop back over its own start and make projections onto it ambiguous."""
+    sl = net.lane_points(lane)
+    return bool(np.min(np.hypot(net.points.x[sl] - x0, net.points.y[sl] - y0)) < BEHIND_M + 5.0)
+
+
 def straightest_successor(net: RoadNetwork, lane: int) -> int:
     """The successor whose start heading continues ``lane``'s end heading best (-1: none)."""
     succ = net.lanes.successors(lane)
@@ -67,6 +77,9 @@ def build_corridor(net: RoadNetwork, route: Route, lane: int, lane_s: float, rou
     from, when ``lane`` is the neighbour the route asks for)."""
     ln = net.lanes
     lanes, rindex, offset = [lane], [route_pos], [0.0]
+    sl = net.lane_points(lane)
+    k0 = sl.start + min(int(np.searchsorted(net.points.s[sl], lane_s)), sl.stop - sl.start - 1)
+    x0, y0 = float(net.points.x[k0]), float(net.points.y[k0])
     total = ln.length[lane] - lane_s
     r = route_pos
     while total < ahead_m:
@@ -78,8 +91,8 @@ def build_corridor(net: RoadNetwork, route: Route, lane: int, lane_s: float, rou
                 nxt, r_next = cand, r + 1
         if nxt < 0:
             nxt = straightest_successor(net, cur)
-        if nxt < 0 or nxt in lanes:
-            break
+        if nxt < 0 or nxt in lanes or (total > LOOP_GUARD_M and _comes_back(net, nxt, x0, y0)):
+            break  # end of the map, or a ring road about to come round to the start
         offset.append(offset[-1] + float(ln.length[cur]))
         lanes.append(nxt)
         rindex.append(r_next)

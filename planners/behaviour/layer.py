@@ -29,13 +29,15 @@ from sim.roadnet.network import (
 from sim.traffic.model import circulating_lanes, junction_conflicts
 from sim.traffic.signals import PED_NONE, PED_WALK, SIG_GREEN, SIG_NONE, SIG_RED
 
+LEAD_BRAKING = 1.0  # [m/s^2] a lead decelerating harder than this is planned to stop
 JUNCTION_HALF_BAND = 1.0  # [m] lateral freedom on a junction lane (turn entry lag)
 
 
 @dataclass(frozen=True)
 class Perceived:
     """Objects around the ego (tracks, sensor detections or ground truth), shape (k,):
-    x, y [m], vx, vy [m/s], length, width [m]; kind int8 ActorKind."""
+    x, y [m], vx, vy [m/s], length, width [m]; kind int8 ActorKind; accel [m/s^2] along
+    the velocity (estimated; 0 when unknown)."""
 
     x: np.ndarray
     y: np.ndarray
@@ -44,6 +46,7 @@ class Perceived:
     length: np.ndarray
     width: np.ndarray
     kind: np.ndarray
+    accel: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -73,6 +76,7 @@ class BehaviourConfig:
     curve_lat_accel: float = 2.0  # [m/s^2]
     min_gap_m: float = 3.0  # [m] stop this far behind a stopped vehicle
     yield_horizon_s: float = 8.0  # [s] conflicting vehicles further away are ignored
+    speed_margin_kmh: float = 0.5  # [km/h] target this far under every speed limit
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,8 @@ class BehaviourLayer:
             flags = p.flags[sl][near]
             lim = np.array([R.speed_limit(v, bool(f & PT_CHILD_ZONE), bool(f & PT_NO_SIDEWALK))
                             for v, f in zip(p.speed_limit[sl][near], flags)])
+            # aim a little under the limit: tracking noise must not cross it
+            lim = np.maximum(lim - self.cfg.speed_margin_kmh / 3.6, 0.0)
             h = np.unwrap(p.heading[sl])
             kappa = np.abs(np.gradient(h, p.s[sl])) if sl.stop - sl.start > 2 else \
                 np.zeros(sl.stop - sl.start)
@@ -302,8 +308,14 @@ class BehaviourLayer:
         row = veh[j]
         rear = s[j] - 0.5 * objs.length[row]
         v_lead = float(objs.speed[row])
+        a_lead = float(objs.accel[row]) if objs.accel is not None else 0.0
         if v_lead < 1.0:
             stop_at(rear - self.cfg.min_gap_m, "leader", "stopped vehicle ahead")
+        elif a_lead < -LEAD_BRAKING:
+            # a braking lead stops at a known point: be able to stop behind it, whatever
+            # the gap looks like now (the UN R157 lead-braking case)
+            stop_at(rear + v_lead * v_lead / (-2.0 * a_lead) - self.cfg.min_gap_m, "leader",
+                    f"lead braking at {-a_lead:.1f} m/s^2")
         gap = rear - (ego.s + ego.half_length)
         # IDM desired gap: the speed at which this gap would be the desired one
         headway, s0 = 1.5, self.cfg.min_gap_m

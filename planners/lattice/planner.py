@@ -121,6 +121,19 @@ class Constraints:
     d_max: float = 1.0
     d_pref: float = 0.0
 
+    def __post_init__(self) -> None:
+        # a NaN or infinite cap would turn every speed target into NaN silently
+        if not (math.isfinite(self.v_max) and self.v_max >= 0.0):
+            raise ValueError(f"Constraints.v_max must be finite and >= 0 [m/s], got {self.v_max}")
+        for name in ("d_min", "d_max", "d_pref"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"Constraints.{name} must be finite [m], got "
+                                 f"{getattr(self, name)}")
+        if self.d_min > self.d_max:
+            raise ValueError(f"Constraints: d_min {self.d_min} > d_max {self.d_max}")
+        if math.isnan(self.s_stop):
+            raise ValueError("Constraints.s_stop is NaN; use inf for no stop")
+
 
 _PRESETS = {  # n_candidates -> (horizons [s], n_d, n_v)
     210: ((3.0, 4.0, 5.0), 7, 9),
