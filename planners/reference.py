@@ -133,6 +133,12 @@ class ReferenceStack(Planner):
             return Perceived(st.x[rows], st.y[rows], st.speed[rows] * np.cos(st.yaw[rows]),
                              st.speed[rows] * np.sin(st.yaw[rows]), st.length[rows],
                              st.width[rows], st.kind[rows], st.accel[rows])
+        needed = inp.lidar if self.cfg.perception == "lidar" else inp.objects
+        if needed is None:
+            raise ValueError(f"kav-ref (perception={self.cfg.perception!r}) got no "
+                             f"{'lidar' if self.cfg.perception == 'lidar' else 'objects'} in "
+                             f"its PlannerInput: the caller must read the sensors named in "
+                             f"Planner.sensors (scenarios.runner.Sensing does)")
         if self.cfg.perception == "lidar":
             cloud = inp.lidar
             det = cluster_points(cloud.x, cloud.y, cloud.z, self.cfg.clustering)

@@ -397,28 +397,45 @@ class BehaviourLayer:
         return out
 
     def _arrivals(self, rivals: list[int], objs: Perceived) -> np.ndarray:
-        """Time [s] for each perceived vehicle heading for a rival junction lane to reach it
-        (0 if on it already)."""
+        """Time [s] each perceived vehicle needs to reach the start of a rival junction lane
+        it is heading for (0 while it is on one, until it is most of the way through),
+        searching upstream through predecessor lanes; vehicles beyond the yield horizon
+        or not heading along their lane are left out."""
         from sim.roadnet.queries import locate
 
         veh = np.flatnonzero(objs.kind != int(ActorKind.PEDESTRIAN))
         if not len(veh):
             return np.zeros(0)
-        ln = self.net.lanes
+        ln, p = self.net.lanes, self.net.points
+        reach = max(float(objs.speed[veh].max()), 5.0) * self.cfg.yield_horizon_s
+        # distance from the end of each upstream lane to the start of a rival lane
+        upstream: dict[int, float] = {}
+        frontier = [(int(q), 0.0) for c in rivals for q in ln.predecessors(c)]
+        while frontier:
+            q, dist = frontier.pop()
+            if dist > reach or upstream.get(q, math.inf) <= dist:
+                continue
+            upstream[q] = dist
+            frontier += [(int(r), dist + float(ln.length[q])) for r in ln.predecessors(q)]
         loc = locate(self.net, objs.x[veh], objs.y[veh], max_dist=3.0)
         out = []
-        for i, lane, s in zip(veh, loc.lane, loc.s):
-            lane = int(lane)
+        for i, lane, s in zip(veh, loc.lane.tolist(), loc.s.tolist()):
             if lane < 0:
                 continue
             v = float(objs.speed[i])
-            for c in rivals:
-                if lane == c:
-                    out.append(0.0 if s < 0.8 * ln.length[c] else math.inf)
-                elif c in ln.successors(lane):
-                    dist = ln.length[lane] - s
-                    t = dist / v if v > 0.5 else math.inf
-                    out.append(t if t < self.cfg.yield_horizon_s else math.inf)
+            if v > 1.0:
+                k = ln.pt_ptr[lane] + min(int(np.searchsorted(p.s[self.net.lane_points(lane)],
+                                                               s)),
+                                          ln.pt_ptr[lane + 1] - ln.pt_ptr[lane] - 1)
+                if abs(math.remainder(math.atan2(objs.vy[i], objs.vx[i]) - p.heading[k],
+                                      2 * math.pi)) > math.pi / 3:
+                    continue  # not travelling along the lane it is nearest to
+            if lane in rivals:
+                out.append(0.0 if s < 0.8 * ln.length[lane] else math.inf)
+            elif lane in upstream:
+                dist = upstream[lane] + float(ln.length[lane]) - s
+                t = dist / v if v > 0.5 else math.inf
+                out.append(t if t < self.cfg.yield_horizon_s else math.inf)
         return np.asarray(out, np.float64)
 
     def _project(self, cor: Corridor, x: np.ndarray, y: np.ndarray):

@@ -10,7 +10,8 @@ import pytest
 
 from planners.base import PlannerInit, PlannerInput
 from planners.behaviour import rules as R
-from planners.reference import ReferenceStack
+from planners.perception.fusion import ExternalObjects
+from planners.reference import ReferenceStack, ReferenceStackConfig
 from scenarios.director import Director
 from scenarios.runner import EGO_ROW, Sensing
 from scenarios.scenario_file import parse_scenario_text
@@ -20,6 +21,7 @@ from sim.actors import KIND_PROPS, ActorKind
 from sim.engines.base import SignalSnapshot
 from sim.engines.embedded import EmbeddedConfig, EmbeddedEngine
 from sim.rng import RngTree
+from sim.sensors.objects import ObjectSensorConfig
 from sim.traffic.signals import PED_DONT_WALK, PED_NONE, SIG_GREEN, SIG_NONE, SIG_RED
 
 STOP_LINE_X = 193.875  # lane 110 / 109 of the Sangam grid: stop line before junction x=220
@@ -46,7 +48,7 @@ pedestrians = 0
     return parse_scenario_text(text, "situation.toml").concrete()
 
 
-def drive(sangam, spec, signals, seconds: float, planner=None):
+def drive(sangam, spec, signals, seconds: float, planner=None, inbox=None):
     """Closed loop with the signal states chosen by ``signals(time_s) -> (lanes, cw)``."""
     engine = EmbeddedEngine(sangam, EmbeddedConfig(dt_us=spec.dt_us))
     tree = RngTree(7)
@@ -66,7 +68,8 @@ def drive(sangam, spec, signals, seconds: float, planner=None):
         lanes, cw = signals(state.time_us / 1e6)
         snap = SignalSnapshot(state.time_us, lanes, cw)
         objects, cloud = sense.read(k, state)
-        plan = planner.plan(PlannerInput(state.time_us, state, snap, objects, cloud))
+        msgs = inbox(state) if inbox else ()
+        plan = planner.plan(PlannerInput(state.time_us, state, snap, objects, cloud, msgs))
         log.append((state.time_us / 1e6, float(state.x[EGO_ROW]), float(state.y[EGO_ROW]),
                     float(state.speed[EGO_ROW]), state.x.copy(), state.y.copy()))
         actions = director.controls(state, base.with_control(EGO_ROW, plan.accel, plan.steer),
@@ -175,3 +178,94 @@ actions = [{ type = "speed", target = 0.9, shape = "step" }]
     row = world.rows["walker"]
     gaps = [np.hypot(r[4][row] - r[1], r[5][row] - r[2]) for r in log]
     assert min(gaps) > 2.5
+
+
+def test_lidar_perception_stops_behind_a_parked_car(sangam):
+    """perception="lidar": ray-cast points -> ground removal -> clusters -> tracks -> the
+    leader rule stops the car behind a van parked in its lane."""
+    actors = """
+[[actors]]
+name = "van"
+kind = "truck"
+behaviour = "parked"
+start = { x = 160.0, y = 175.125, heading = 0.0 }
+"""
+    spec = _spec(sangam, 'start = { x = 100.0, y = 175.125 }\n'
+                         'goal = { x = 400.0, y = 175.125 }\nstart_speed = 10.0', actors)
+    stack = ReferenceStack(ReferenceStackConfig(perception="lidar"))
+    assert stack.sensors.lidar is not None and stack.sensors.objects is None
+    log, world, _ = drive(sangam, spec, _const(sangam, SIG_GREEN, PED_DONT_WALK), 15.0, stack)
+    row = world.rows["van"]
+    van_rear = float(log[0][4][row]) - 0.5 * KIND_PROPS[ActorKind.TRUCK].length
+    fronts = np.array([front_x(log, i) for i in range(len(log))])
+    assert fronts.max() < van_rear - 1.0  # stopped behind it
+    assert log[-1][3] < 0.2
+
+
+def _external_walker(row):
+    """The walker's true state as a roadside unit would report it (CPM), 100 ms old."""
+    def inbox(state):
+        return (ExternalObjects(
+            x=state.x[[row]], y=state.y[[row]], yaw=state.yaw[[row]], speed=state.speed[[row]],
+            length=state.length[[row]], width=state.width[[row]], kind=state.kind[[row]],
+            age_us=np.array([100_000]), pos_sigma=np.array([0.5]), source=np.array([7])),)
+    return inbox
+
+
+@pytest.mark.parametrize("reported", [True, False])
+def test_externally_reported_pedestrian_is_fused_and_yielded_to(sangam, reported):
+    """A short-sighted ego (object sensor 12 m) stops in time for a pedestrian stepping onto
+    the crosswalk only when a roadside unit reports the pedestrian."""
+    actors = """
+[[actors]]
+name = "walker"
+kind = "pedestrian"
+start = { x = 197.875, y = 168.3, heading = 1.5708 }
+speed = 0.0
+[[acts]]
+name = "step_out"
+[[acts.events]]
+name = "walk"
+actor = "walker"
+when = [{ type = "time", value = 3.0 }]
+actions = [{ type = "speed", target = 1.3, shape = "step" }]
+"""
+    spec = _spec(sangam, 'start = { x = 110.0, y = 175.125 }\n'
+                         'goal = { x = 400.0, y = 175.125 }\nstart_speed = 12.0', actors)
+    stack = ReferenceStack(ReferenceStackConfig(objects=ObjectSensorConfig(range_m=12.0)))
+    row = 1
+    log, world, _ = drive(sangam, spec, _const(sangam, SIG_NONE, PED_NONE), 12.0, stack,
+                          inbox=_external_walker(row) if reported else None)
+    assert world.rows["walker"] == row
+    fronts = np.array([front_x(log, i) for i in range(len(log))])
+    if reported:
+        assert fronts.max() <= CROSSWALK_X0
+    else:
+        assert fronts.max() > CROSSWALK_X0  # seen too late to stop before the crosswalk
+
+
+def test_unprotected_left_waits_for_the_oncoming_gap(sangam):
+    """Left turn on a permissive green (left and opposing straight both green, 비보호):
+    the ego holds at the line while a car comes the other way, turns once it has passed,
+    and leaves a post-encroachment time of at least 2 s at the conflict point."""
+    actors = """
+[[actors]]
+name = "oncoming"
+kind = "car"
+behaviour = "scripted"
+start = { x = 330.0, y = 3.25, heading = 3.14159 }
+speed = 12.5
+"""
+    spec = _spec(sangam, 'start = { x = 165.0, y = 0.0 }\n'
+                         'goal = { x = 223.25, y = 100.0 }\nstart_speed = 5.0', actors)
+    log, world, _ = drive(sangam, spec, _const(sangam, SIG_GREEN, PED_DONT_WALK), 20.0)
+    row = world.rows["oncoming"]
+    t = np.array([r[0] for r in log])
+    ego_x, ego_y = np.array([r[1] for r in log]), np.array([r[2] for r in log])
+    onc_x = np.array([r[4][row] for r in log])
+    # conflict point: where the ego's turn crosses the oncoming lane (y = 3.25)
+    ego_there = t[np.flatnonzero(ego_y > 3.25 - 1.0)]
+    onc_gone = t[np.flatnonzero(onc_x < ego_x[np.argmax(ego_y > 3.25 - 1.0)] - 2.5)]
+    assert len(ego_there) and len(onc_gone), "both must reach the conflict point"
+    assert ego_there[0] - onc_gone[0] >= 2.0  # post-encroachment time
+    assert ego_y[-1] > 25.0  # and then it did turn left, north
