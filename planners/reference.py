@@ -227,7 +227,19 @@ class ReferenceStack(Planner):
         goal_s = cor.path_s(goal_k, route.goal_s) if goal_k >= 0 and \
             cor.route_index[goal_k] == len(route.lanes) - 1 else math.inf
         return self.behaviour.decide(inp.time_us, cor, ego, objs, inp.signals.lanes,
-                                     inp.signals.crosswalks, goal_s)
+                                     inp.signals.crosswalks, goal_s, self.time_to_change(inp),
+                                     inp.signals.arrows)
+
+    def time_to_change(self, inp: PlannerInput) -> np.ndarray | None:
+        """Seconds until each movement's signal changes (n_lanes,), NaN where unknown, from
+        SPaT: the first inbox item that carries ``lane_time_to_change_s`` (the V2X layer's
+        SPATEM view, already checked for freshness); None without one, when the behaviour
+        layer decides from the signal state alone."""
+        for m in inp.inbox:
+            ttc = getattr(m, "lane_time_to_change_s", None)
+            if ttc is not None:
+                return np.asarray(ttc, dtype=np.float64)
+        return None
 
     def plan_motion(self, inp: PlannerInput, cor: Corridor, objs: Perceived, decision):
         st, e = inp.state, self.init.ego_row

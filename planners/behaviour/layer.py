@@ -121,10 +121,12 @@ class BehaviourLayer:
     # -- entry point ---------------------------------------------------------------------
     def decide(self, time_us: int, cor: Corridor, ego: EgoView, objs: Perceived,
                sig_lanes: np.ndarray, sig_cw: np.ndarray, goal_s: float,
-               time_to_change: np.ndarray | None = None) -> Decision:
+               time_to_change: np.ndarray | None = None,
+               arrows: np.ndarray | None = None) -> Decision:
         """Constraints for this step. sig_lanes (n_lanes,) / sig_cw (n_cw,) int8: signal
         states; goal_s [m]: path s of the goal (inf if beyond the corridor);
-        time_to_change: (n_lanes,) [s] from SPaT, when received."""
+        time_to_change: (n_lanes,) [s] from SPaT, when received (NaN: unknown);
+        arrows: (n_lanes,) bool movements with their own arrow head, when known."""
         front = ego.s + ego.half_length
         acts: list[Constraint] = []
         # a full stop counts for the approach it was made on, while that is still ahead
@@ -141,7 +143,7 @@ class BehaviourLayer:
             stop_at(goal_s + ego.half_length, "goal", "mission goal")
         v_max = self._speed(cor, ego, acts)
         self._signals(time_us, cor, ego, front, objs, sig_lanes, sig_cw, time_to_change,
-                      stop_at)
+                      arrows, stop_at)
         self._crosswalks(time_us, cor, ego, front, objs, sig_cw, stop_at)
         self._junction_yield(cor, ego, front, objs, sig_lanes, stop_at)
         v_max = self._leader(cor, ego, objs, v_max, stop_at, acts)
@@ -179,7 +181,8 @@ class BehaviourLayer:
         acts.append(Constraint("speed", f"limit {v * 3.6:.0f} km/h", ego.s))
         return v
 
-    def _signals(self, time_us, cor, ego, front, objs, sig_lanes, sig_cw, ttc, stop_at):
+    def _signals(self, time_us, cor, ego, front, objs, sig_lanes, sig_cw, ttc, arrows,
+                 stop_at):
         ln = self.net.lanes
         for k in range(len(cor.lanes) - 1):
             q, nxt = int(cor.lanes[k]), int(cor.lanes[k + 1])
@@ -200,7 +203,9 @@ class BehaviourLayer:
                     self.mem.stopped_done.add(key)
                 if key in self.mem.stopped_done:
                     stood = math.inf  # the full stop was made; pulling away must not undo it
-                dec = R.right_turn_on_red(state, False, SIG_NONE, stood,
+                arrow = arrows is not None and bool(arrows[nxt])
+                straight = self._straight_state(q, sig_lanes) if arrow else state
+                dec = R.right_turn_on_red(straight, arrow, state, stood,
                                           self._turn_crosswalk_conflict(cor, k, objs, sig_cw))
                 if state == SIG_GREEN and not dec.stop:
                     continue
@@ -209,11 +214,9 @@ class BehaviourLayer:
                 continue
             if turn == Turn.UTURN:
                 plate = self.uturn_plates.get(nxt, "none")
-                straight = [int(sig_lanes[int(o)]) for o in ln.successors(q)
-                            if ln.turn[int(o)] == Turn.STRAIGHT]
                 ped = any(int(sig_cw[c]) == PED_WALK for c in self._junction_crosswalks(nxt))
                 ok = R.uturn_allowed(plate, state == SIG_GREEN, ped,
-                                     bool(straight) and all(s == SIG_RED for s in straight))
+                                     self._straight_state(q, sig_lanes) == SIG_RED)
                 if not ok and front <= line + 0.5:
                     stop_at(line, "uturn", f"U-turn plate {plate!r} condition not met")
                 if plate != "none":
@@ -384,9 +387,21 @@ class BehaviourLayer:
             q = int(cor.lanes[kk])
             for j in range(cw.lane_ptr[q], cw.lane_ptr[q + 1]):
                 states = self._ped_states(int(cw.lane_cw[j]), peds, objs)
-                if "crossing" in states or "about" in states:
+                if {"crossing", "entering", "about"} & set(states):
                     return True
         return False
+
+    def _straight_state(self, q: int, sig_lanes: np.ndarray) -> int:
+        """State of the straight movement from approach lane q (or of its neighbours' when
+        q has none, as from a turn pocket); SIG_NONE if none is signalled."""
+        ln = self.net.lanes
+        for lane in (q, int(ln.left[q]), int(ln.right[q])):
+            if lane < 0:
+                continue
+            for o in ln.successors(lane):
+                if ln.turn[int(o)] == Turn.STRAIGHT and int(o) < len(sig_lanes):
+                    return int(sig_lanes[int(o)])
+        return SIG_NONE
 
     def _junction_crosswalks(self, jl: int) -> list[int]:
         cw, ln = self.net.crosswalks, self.net.lanes

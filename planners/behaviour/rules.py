@@ -110,14 +110,21 @@ ABOUT_TO_CROSS_M = 3.0  # [m] from the crosswalk: near enough to count as about 
 ABOUT_TO_CROSS_S = 3.0  # [s] walking into the crosswalk within this counts as well
 
 
+ENTERING_S = 1.5  # [s] walking in faster than this: on it before a driver could react
+
+
 def pedestrian_state(dist_to_crosswalk: float, closing_speed: float, waiting: bool) -> str:
-    """"crossing", "about" (to cross) or "clear" for one pedestrian and one crosswalk.
+    """"crossing", "entering", "about" (to cross) or "clear" for one pedestrian and one
+    crosswalk.
 
     dist_to_crosswalk [m]: 0 inside the polygon; closing_speed [m/s]: speed towards it
-    (positive = approaching); waiting: standing at the crosswalk's kerb end.
+    (positive = approaching); waiting: standing at the crosswalk's kerb end. "entering":
+    walking in and on it within ENTERING_S, whatever their signal shows.
     """
     if dist_to_crosswalk <= 0.0:
         return "crossing"
+    if closing_speed > 0.5 and dist_to_crosswalk / closing_speed <= ENTERING_S:
+        return "entering"
     if dist_to_crosswalk <= ABOUT_TO_CROSS_M and (waiting or closing_speed > 0.2):
         return "about"
     if closing_speed > 0.2 and dist_to_crosswalk / closing_speed <= ABOUT_TO_CROSS_S:
@@ -134,12 +141,15 @@ def crosswalk_must_stop(states: list[str], signalised: bool, ped_signal_walk: bo
     child_zone: inside a child protection zone; full_stop_done: the vehicle already stood
     before this crosswalk.
 
-    Anyone crossing: stop. About to cross: stop, except at a signalised crosswalk whose
-    pedestrians face don't-walk (they wait for their green). Unsignalised crosswalk in a
-    child zone: always a full stop first, pedestrians or not (RTA 27(7), 2022).
+    Anyone crossing or stepping on: stop. About to cross: stop, except at a signalised
+    crosswalk whose pedestrians face don't-walk (they wait for their green). Unsignalised
+    crosswalk in a child zone: always a full stop first, pedestrians or not (RTA 27(7),
+    2022).
     """
     if "crossing" in states:
         return SignalDecision(True, "pedestrian crossing")
+    if "entering" in states:
+        return SignalDecision(True, "pedestrian stepping onto the crosswalk")
     if "about" in states and not (signalised and ped_signal_walk is False):
         return SignalDecision(True, "pedestrian about to cross")
     if child_zone and not signalised and not full_stop_done:

@@ -19,11 +19,14 @@ from sim.state import WorldState
 @dataclass(frozen=True)
 class SignalSnapshot:
     """Signal states at one time: lanes (n_lanes,) int8 SIG_* per junction lane (movement),
-    crosswalks (n_cw,) int8 PED_*."""
+    crosswalks (n_cw,) int8 PED_*; arrows (n_lanes,) bool, where known: the movement has its
+    own arrow head, so its state is the arrow's (a right turn with an arrow may go only on
+    the green arrow); None when the controller does not say."""
 
     time_us: int
     lanes: np.ndarray
     crosswalks: np.ndarray
+    arrows: np.ndarray | None = None
 
 
 class Engine(ABC):

@@ -53,6 +53,7 @@ def test_right_turn_on_red_needs_a_full_stop_then_a_clear_crosswalk():
 def test_pedestrian_crossing_about_to_cross_or_clear():
     assert R.pedestrian_state(0.0, 0.0, False) == "crossing"
     assert R.pedestrian_state(1.0, 0.0, True) == "about"  # waiting at the kerb
+    assert R.pedestrian_state(1.5, 1.2, False) == "entering"  # on it within 1.5 s
     assert R.pedestrian_state(2.5, 1.2, False) == "about"  # walking in
     assert R.pedestrian_state(3.3, 1.4, False) == "about"  # in within 3 s
     assert R.pedestrian_state(2.0, -1.0, False) == "clear"  # walking away
@@ -61,6 +62,7 @@ def test_pedestrian_crossing_about_to_cross_or_clear():
 
 def test_crosswalk_stop_rules():
     assert R.crosswalk_must_stop(["crossing"], True, False, False, False).stop
+    assert R.crosswalk_must_stop(["entering"], True, False, False, False).stop  # against red
     assert R.crosswalk_must_stop(["about"], False, None, False, False).stop
     # waiting for their own green at a signalised crossing: the car may go
     assert not R.crosswalk_must_stop(["about"], True, False, False, False).stop
