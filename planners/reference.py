@@ -25,7 +25,9 @@ from planners.base import (
     Trajectory,
 )
 from planners.behaviour.corridor import Corridor, build_corridor
-from planners.behaviour.layer import BehaviourConfig, BehaviourLayer, EgoView, Perceived
+from planners.behaviour.geometry import project_polyline
+from planners.behaviour.layer import BehaviourLayer
+from planners.behaviour.types import BehaviourConfig, EgoView, Perceived
 from planners.control import ControlConfig, TrajectoryTracker
 from planners.lattice.frenet import reference_path, to_frenet
 from planners.lattice.planner import (
@@ -339,8 +341,6 @@ class ReferenceStack(Planner):
             return tgt
         st, e = inp.state, self.init.ego_row
         v = float(st.speed[e])
-        from planners.behaviour.layer import project_polyline
-
         sl = net.lane_points(tgt)
         px, py = net.points.x[sl], net.points.y[sl]
         s_t = s * net.lanes.length[tgt] / max(net.lanes.length[lane], 1e-6)

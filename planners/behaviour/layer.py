@@ -17,6 +17,9 @@ import numpy as np
 
 from planners.behaviour import rules as R
 from planners.behaviour.corridor import Corridor
+from planners.behaviour.geometry import poly_distance, project_polyline
+from planners.behaviour.junctions import arrival_times, junction_crosswalks, straight_state
+from planners.behaviour.types import BehaviourConfig, Constraint, Decision, EgoView, Perceived
 from sim.actors import ActorKind
 from sim.roadnet.network import (
     LANE_BUS_ONLY,
@@ -33,72 +36,6 @@ LEAD_BRAKING = 1.0  # [m/s^2] a lead decelerating harder than this is planned to
 JUNCTION_HALF_BAND = 1.0  # [m] lateral freedom on a junction lane (turn entry lag)
 
 
-@dataclass(frozen=True)
-class Perceived:
-    """Objects around the ego (tracks, sensor detections or ground truth), shape (k,):
-    x, y [m], vx, vy [m/s], length, width [m]; kind int8 ActorKind; accel [m/s^2] along
-    the velocity (estimated; 0 when unknown)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    vx: np.ndarray
-    vy: np.ndarray
-    length: np.ndarray
-    width: np.ndarray
-    kind: np.ndarray
-    accel: np.ndarray | None = None
-
-    @property
-    def n(self) -> int:
-        return int(self.x.shape[0])
-
-    @property
-    def speed(self) -> np.ndarray:
-        return np.hypot(self.vx, self.vy)
-
-
-@dataclass(frozen=True)
-class EgoView:
-    """The ego in path coordinates: s [m] of its centre, v [m/s], half_length [m]."""
-
-    s: float
-    v: float
-    half_length: float
-    width: float
-
-
-@dataclass(frozen=True)
-class BehaviourConfig:
-    lookahead_m: float = 120.0
-    comfort_decel: float = 2.0  # [m/s^2] for approach speeds
-    stop_margin_m: float = 1.0  # [m] front bumper stops this far before a crosswalk
-    at_line_m: float = 3.0  # [m] within this of a line the vehicle counts as standing at it
-    curve_lat_accel: float = 2.0  # [m/s^2]
-    min_gap_m: float = 3.0  # [m] stop this far behind a stopped vehicle
-    yield_horizon_s: float = 8.0  # [s] conflicting vehicles further away are ignored
-    speed_margin_kmh: float = 0.5  # [km/h] target this far under every speed limit
-
-
-@dataclass(frozen=True)
-class Constraint:
-    rule: str
-    reason: str
-    s: float  # [m] path s where it applies
-
-
-@dataclass(frozen=True)
-class Decision:
-    """v_max [m/s]; s_stop [m] path s the front bumper must not pass (inf: none);
-    d_min, d_max [m] lateral band; d_pref [m]; active: the constraints that bind."""
-
-    v_max: float
-    s_stop: float
-    d_min: float
-    d_max: float
-    d_pref: float = 0.0
-    active: tuple[Constraint, ...] = ()
-
-
 @dataclass
 class _Memory:
     stood_since_us: dict = field(default_factory=dict)  # ("line"|"cw", id) -> time [us]
@@ -108,10 +45,10 @@ class _Memory:
 class BehaviourLayer:
     """Korean-rule behaviour over a corridor; one instance per run."""
 
-    def __init__(self, net: RoadNetwork, cfg: BehaviourConfig = BehaviourConfig(),
+    def __init__(self, net: RoadNetwork, cfg: BehaviourConfig | None = None,
                  uturn_plates: dict[int, str] | None = None, is_bus: bool = False,
                  clock_start_s: float = 0.0) -> None:
-        self.net, self.cfg = net, cfg
+        self.net, self.cfg = net, cfg or BehaviourConfig()
         self.uturn_plates = dict(uturn_plates or {})
         self.is_bus, self.clock_start_s = is_bus, clock_start_s
         self.conf_ptr, self.conf = junction_conflicts(net)
@@ -204,7 +141,7 @@ class BehaviourLayer:
                 if key in self.mem.stopped_done:
                     stood = math.inf  # the full stop was made; pulling away must not undo it
                 arrow = arrows is not None and bool(arrows[nxt])
-                straight = self._straight_state(q, sig_lanes) if arrow else state
+                straight = straight_state(self.net, q, sig_lanes) if arrow else state
                 dec = R.right_turn_on_red(straight, arrow, state, stood,
                                           self._turn_crosswalk_conflict(cor, k, objs, sig_cw))
                 if state == SIG_GREEN and not dec.stop:
@@ -214,9 +151,9 @@ class BehaviourLayer:
                 continue
             if turn == Turn.UTURN:
                 plate = self.uturn_plates.get(nxt, "none")
-                ped = any(int(sig_cw[c]) == PED_WALK for c in self._junction_crosswalks(nxt))
+                ped = any(int(sig_cw[c]) == PED_WALK for c in junction_crosswalks(self.net, nxt))
                 ok = R.uturn_allowed(plate, state == SIG_GREEN, ped,
-                                     self._straight_state(q, sig_lanes) == SIG_RED)
+                                     straight_state(self.net, q, sig_lanes) == SIG_RED)
                 if not ok and front <= line + 0.5:
                     stop_at(line, "uturn", f"U-turn plate {plate!r} condition not met")
                 if plate != "none":
@@ -286,7 +223,7 @@ class BehaviourLayer:
                 rivals.append(c)
             if not rivals:
                 continue
-            arrivals = self._arrivals(rivals, objs)
+            arrivals = arrival_times(self.net, rivals, objs, self.cfg.yield_horizon_s)
             line = cor.path_s(k - 1, float(ln.stop_s[int(cor.lanes[k - 1])])) \
                 if math.isfinite(ln.stop_s[int(cor.lanes[k - 1])]) else entry - 1.0
             v = max(ego.v, 3.0)
@@ -371,8 +308,8 @@ class BehaviourLayer:
         cw = self.net.crosswalks
         out = []
         for i in peds:
-            d0 = _poly_distance(poly, objs.x[i], objs.y[i])
-            d1 = _poly_distance(poly, objs.x[i] + 0.5 * objs.vx[i], objs.y[i] + 0.5 * objs.vy[i])
+            d0 = poly_distance(poly, objs.x[i], objs.y[i])
+            d1 = poly_distance(poly, objs.x[i] + 0.5 * objs.vx[i], objs.y[i] + 0.5 * objs.vy[i])
             ends = np.hypot(cw.end_x[c] - objs.x[i], cw.end_y[c] - objs.y[i])
             waiting = objs.speed[i] < 0.3 and float(ends.min()) < R.ABOUT_TO_CROSS_M
             out.append(R.pedestrian_state(d0, (d0 - d1) / 0.5, waiting))
@@ -391,102 +328,6 @@ class BehaviourLayer:
                     return True
         return False
 
-    def _straight_state(self, q: int, sig_lanes: np.ndarray) -> int:
-        """State of the straight movement from approach lane q (or of its neighbours' when
-        q has none, as from a turn pocket); SIG_NONE if none is signalled."""
-        ln = self.net.lanes
-        for lane in (q, int(ln.left[q]), int(ln.right[q])):
-            if lane < 0:
-                continue
-            for o in ln.successors(lane):
-                if ln.turn[int(o)] == Turn.STRAIGHT and int(o) < len(sig_lanes):
-                    return int(sig_lanes[int(o)])
-        return SIG_NONE
-
-    def _junction_crosswalks(self, jl: int) -> list[int]:
-        cw, ln = self.net.crosswalks, self.net.lanes
-        out = []
-        for q in list(ln.predecessors(jl)) + list(ln.successors(jl)):
-            q = int(q)
-            out += [int(c) for c in cw.lane_cw[cw.lane_ptr[q]:cw.lane_ptr[q + 1]]]
-        return out
-
-    def _arrivals(self, rivals: list[int], objs: Perceived) -> np.ndarray:
-        """Time [s] each perceived vehicle needs to reach the start of a rival junction lane
-        it is heading for (0 while it is on one, until it is most of the way through),
-        searching upstream through predecessor lanes; vehicles beyond the yield horizon
-        or not heading along their lane are left out."""
-        from sim.roadnet.queries import locate
-
-        veh = np.flatnonzero(objs.kind != int(ActorKind.PEDESTRIAN))
-        if not len(veh):
-            return np.zeros(0)
-        ln, p = self.net.lanes, self.net.points
-        reach = max(float(objs.speed[veh].max()), 5.0) * self.cfg.yield_horizon_s
-        # distance from the end of each upstream lane to the start of a rival lane
-        upstream: dict[int, float] = {}
-        frontier = [(int(q), 0.0) for c in rivals for q in ln.predecessors(c)]
-        while frontier:
-            q, dist = frontier.pop()
-            if dist > reach or upstream.get(q, math.inf) <= dist:
-                continue
-            upstream[q] = dist
-            frontier += [(int(r), dist + float(ln.length[q])) for r in ln.predecessors(q)]
-        loc = locate(self.net, objs.x[veh], objs.y[veh], max_dist=3.0)
-        out = []
-        for i, lane, s in zip(veh, loc.lane.tolist(), loc.s.tolist()):
-            if lane < 0:
-                continue
-            v = float(objs.speed[i])
-            if v > 1.0:
-                k = ln.pt_ptr[lane] + min(int(np.searchsorted(p.s[self.net.lane_points(lane)],
-                                                               s)),
-                                          ln.pt_ptr[lane + 1] - ln.pt_ptr[lane] - 1)
-                if abs(math.remainder(math.atan2(objs.vy[i], objs.vx[i]) - p.heading[k],
-                                      2 * math.pi)) > math.pi / 3:
-                    continue  # not travelling along the lane it is nearest to
-            if lane in rivals:
-                out.append(0.0 if s < 0.8 * ln.length[lane] else math.inf)
-            elif lane in upstream:
-                dist = upstream[lane] + float(ln.length[lane]) - s
-                t = dist / v if v > 0.5 else math.inf
-                out.append(t if t < self.cfg.yield_horizon_s else math.inf)
-        return np.asarray(out, np.float64)
-
     def _project(self, cor: Corridor, x: np.ndarray, y: np.ndarray):
         """Path s and lateral offset d [m] of points on the corridor polyline."""
         return project_polyline(cor.x, cor.y, x, y)
-
-
-def project_polyline(px: np.ndarray, py: np.ndarray, x: np.ndarray, y: np.ndarray):
-    """(s, d) [m] of points (x, y) (k,) on polyline (px, py) (m,): s along it, d left +."""
-    ex, ey = np.diff(px), np.diff(py)
-    seg = np.hypot(ex, ey)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    seg = np.maximum(seg, 1e-9)
-    rx = x[:, None] - px[None, :-1]
-    ry = y[:, None] - py[None, :-1]
-    t = np.clip((rx * ex + ry * ey) / seg ** 2, 0.0, 1.0)
-    dist2 = (rx - t * ex) ** 2 + (ry - t * ey) ** 2
-    j = np.argmin(dist2, axis=1)
-    rows = np.arange(len(x))
-    s = cum[j] + t[rows, j] * seg[j]
-    cross = ex[j] * ry[rows, j] - ey[j] * rx[rows, j]
-    d = np.sign(cross) * np.sqrt(dist2[rows, j])
-    return s, d
-
-
-def _poly_distance(poly: np.ndarray, x: float, y: float) -> float:
-    """Distance [m] from (x, y) to a convex or concave polygon (k, 2); 0 inside."""
-    n = len(poly)
-    inside = False
-    best = math.inf
-    for i in range(n):
-        ax, ay = poly[i]
-        bx, by = poly[(i + 1) % n]
-        if (ay > y) != (by > y) and x < (bx - ax) * (y - ay) / (by - ay) + ax:
-            inside = not inside
-        ex, ey = bx - ax, by - ay
-        t = min(max(((x - ax) * ex + (y - ay) * ey) / max(ex * ex + ey * ey, 1e-12), 0.0), 1.0)
-        best = min(best, math.hypot(x - ax - t * ex, y - ay - t * ey))
-    return 0.0 if inside else best

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from planners.behaviour.corridor import build_corridor
-from planners.behaviour.layer import BehaviourLayer, EgoView, Perceived
+from planners.behaviour.layer import BehaviourLayer
+from planners.behaviour.types import EgoView, Perceived
 from sim.actors import ActorKind
 from sim.roadnet.network import Turn
 from sim.roadnet.queries import locate
