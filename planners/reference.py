@@ -47,6 +47,10 @@ from sim.sensors.objects import ObjectSensorConfig
 
 STITCH_D_M = 0.5  # [m] plan-to-position deviation up to which re-plans start from the plan
 RECOVERY_BAND_M = 1.0
+#: a surround camera + radar suite as the stack assumes by default: 120 m all round,
+#: 0.15 m / 0.3 m/s / 1 deg noise, 2 % missed detections per cycle (the tracker bridges them)
+DEFAULT_OBJECT_SENSOR = ObjectSensorConfig(range_m=120.0, pos_sigma_m=0.15, vel_sigma_mps=0.3,
+                                           yaw_sigma_rad=0.0175, dropout=0.02)
 ACCEL_WINDOW_US = 500_000  # [us] speed history an acceleration estimate spans
 BRAKING = 0.5  # [m/s^2] decelerations above this are predicted
 _EXTERNAL_FIELDS = ("x", "y", "yaw", "speed", "length", "width", "kind", "age_us", "pos_sigma",
@@ -64,7 +68,7 @@ class ReferenceStackConfig:
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    objects: ObjectSensorConfig = field(default_factory=ObjectSensorConfig)
+    objects: ObjectSensorConfig = field(default_factory=lambda: DEFAULT_OBJECT_SENSOR)
     lidar: LidarConfig = field(default_factory=LidarConfig)
     clustering: ClusterConfig = field(default_factory=ClusterConfig)
 
