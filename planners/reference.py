@@ -53,6 +53,7 @@ DEFAULT_OBJECT_SENSOR = ObjectSensorConfig(range_m=120.0, pos_sigma_m=0.15, vel_
                                            yaw_sigma_rad=0.0175, dropout=0.02)
 ACCEL_WINDOW_US = 500_000  # [us] speed history an acceleration estimate spans
 BRAKING = 0.5  # [m/s^2] decelerations above this are predicted
+LANE_CHANGE_RATE = 0.4  # [m/s] lateral speed across its lane that marks a lane change
 _EXTERNAL_FIELDS = ("x", "y", "yaw", "speed", "length", "width", "kind", "age_us", "pos_sigma",
                     "source")  # [m] the lateral band grows by this when nothing fits it
 
@@ -60,10 +61,16 @@ _EXTERNAL_FIELDS = ("x", "y", "yaw", "speed", "length", "width", "kind", "age_us
 @dataclass(frozen=True)
 class ReferenceStackConfig:
     """perception: "objects" (object-list sensor), "lidar" (clustered point cloud) or
-    "ground_truth" (every other actor exactly, for debugging a planner in isolation)."""
+    "ground_truth" (every other actor exactly, for debugging a planner in isolation);
+    replan_period_us [us]: lattice re-plans this often, control runs every step;
+    time_gap_s / time_gap_from_s [s]: the gap plans keep to predicted obstacles."""
 
     perception: str = "objects"
     replan_period_us: int = 100_000
+    #: plans keep this time gap [s] to every predicted obstacle (where it was time_gap_s
+    #: earlier), tested from time_gap_from_s [s] into the plan on
+    time_gap_s: float = 1.0
+    time_gap_from_s: float = 1.5
     lattice: LatticeConfig = field(default_factory=LatticeConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
@@ -138,7 +145,7 @@ class ReferenceStack(Planner):
             rows = rows[rows != e]
             return Perceived(st.x[rows], st.y[rows], st.speed[rows] * np.cos(st.yaw[rows]),
                              st.speed[rows] * np.sin(st.yaw[rows]), st.length[rows],
-                             st.width[rows], st.kind[rows], st.accel[rows])
+                             st.width[rows], st.kind[rows], st.accel[rows], st.yaw[rows])
         needed = inp.lidar if self.cfg.perception == "lidar" else inp.objects
         if needed is None:
             raise ValueError(f"kav-ref (perception={self.cfg.perception!r}) got no "
@@ -167,7 +174,8 @@ class ReferenceStack(Planner):
         ok = tracks.confirmed
         accel = self._accel_estimates(inp.time_us, tracks.track_id[ok], tracks.speed[ok])
         return Perceived(tracks.x[ok], tracks.y[ok], tracks.vx[ok], tracks.vy[ok],
-                         tracks.length[ok], tracks.width[ok], tracks.kind[ok], accel)
+                         tracks.length[ok], tracks.width[ok], tracks.kind[ok], accel,
+                         tracks.yaw[ok])
 
     def external_objects(self, inp: PlannerInput) -> ExternalObjects | None:
         """Objects reported by other stations (V2X CPM, roadside detectors) in this step's
@@ -202,8 +210,10 @@ class ReferenceStack(Planner):
         """Future boxes of every perceived object on the lattice's time grid."""
         lc = self.cfg.lattice
         n_t = lc.n_t
-        yaw = np.arctan2(objs.vy, objs.vx)
         speed = objs.speed
+        yaw = np.arctan2(objs.vy, objs.vx)
+        if objs.yaw is not None:  # a standing object's velocity has no direction
+            yaw = np.where(speed > 0.5, yaw, objs.yaw)
         veh = objs.kind != int(ActorKind.PEDESTRIAN)
         x = np.empty((objs.n, n_t))
         y = np.empty((objs.n, n_t))
@@ -214,6 +224,10 @@ class ReferenceStack(Planner):
                                        speed[veh], objs.length[veh], objs.width[veh],
                                        lc.dt, n_t)
             x[veh], y[veh], h[veh], valid[veh] = p.x, p.y, p.yaw, p.valid
+            # a vehicle moving across its lane (cutting in, changing lanes) is not going to
+            # settle back onto it: keep its velocity instead
+            lateral = speed[veh] * np.abs(np.sin(yaw[veh] - p.yaw[:, 0]))
+            veh[np.flatnonzero(veh)[(p.lane >= 0) & (lateral > LANE_CHANGE_RATE)]] = False
         if (~veh).any():
             p = predict_cv(objs.x[~veh], objs.y[~veh], yaw[~veh], speed[~veh],
                            objs.length[~veh], objs.width[~veh], lc.dt, n_t)
@@ -281,7 +295,12 @@ class ReferenceStack(Planner):
             self.lattice = LatticePlanner(dataclasses.replace(
                 self.cfg.lattice, ego_length=float(st.length[e]), ego_width=float(st.width[e])))
         obstacles = self.predict(objs)
-        res = self.lattice.plan(path, state, obstacles, cons)
+        lc = self.cfg.lattice
+        gapped = with_time_gap(obstacles, int(round(self.cfg.time_gap_s / lc.dt)),
+                               int(round(self.cfg.time_gap_from_s / lc.dt)))
+        res = self.lattice.plan(path, state, gapped, cons)
+        if res.emergency:  # no room for the time gap: avoiding contact is what must hold
+            res = self.lattice.plan(path, state, obstacles, cons)
         if res.emergency:
             # Nothing fits the band: usually a heading error (turn entry, after an evasive
             # move) the lateral quintic cannot absorb inside it. Recover on a wider band
@@ -357,6 +376,31 @@ class ReferenceStack(Planner):
                 return -1
         self.changing_to = tgt
         return tgt
+
+
+def with_time_gap(obs: Obstacles, lag: int, from_step: int) -> Obstacles:
+    """``obs`` plus each obstacle as it was ``lag`` steps earlier, valid from step
+    ``from_step`` on: a plan that puts the ego where an obstacle was lag steps before keeps
+    less than that time gap to it (behind a leader, after a cut-in, through a crossing
+    pedestrian's path). Starting the test at from_step leaves time to open a gap that is
+    already too short, instead of making every plan fail at once."""
+    if lag <= 0 or obs.x.shape[0] == 0:
+        return obs
+    n_t = obs.x.shape[1]
+
+    def shift(a, fill):
+        out = np.full_like(a, fill)
+        out[:, lag:] = a[:, :n_t - lag]
+        return out
+
+    valid = shift(obs.valid, False)
+    valid[:, :max(from_step, lag)] = False
+    return Obstacles(x=np.concatenate([obs.x, shift(obs.x, 0.0)]),
+                     y=np.concatenate([obs.y, shift(obs.y, 0.0)]),
+                     yaw=np.concatenate([obs.yaw, shift(obs.yaw, 0.0)]),
+                     length=np.concatenate([obs.length, obs.length]),
+                     width=np.concatenate([obs.width, obs.width]),
+                     valid=np.concatenate([obs.valid, valid]))
 
 
 def _brake_along(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, speed: np.ndarray,

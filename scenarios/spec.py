@@ -69,7 +69,7 @@ class EgoSpec:
     start: Position
     goal: Position
     vehicle: Literal["car", "bus", "shuttle"] = "car"
-    planner: str = "idm-lane-follower"
+    planner: str = "kav-ref"
     start_speed: float = 0.0
     max_speed_kmh: float | None = None
 

@@ -25,6 +25,8 @@ from sim.roadnet.network import (
     LANE_BUS_ONLY,
     LANE_JUNCTION,
     PT_CHILD_ZONE,
+    PT_LC_LEFT,
+    PT_LC_RIGHT,
     PT_NO_SIDEWALK,
     RoadNetwork,
     Turn,
@@ -32,6 +34,7 @@ from sim.roadnet.network import (
 from sim.traffic.model import circulating_lanes, junction_conflicts
 from sim.traffic.signals import PED_NONE, PED_WALK, SIG_GREEN, SIG_NONE, SIG_RED
 
+STOPPED_AHEAD = "stopped vehicle ahead"
 LEAD_BRAKING = 1.0  # [m/s^2] a lead decelerating harder than this is planned to stop
 JUNCTION_HALF_BAND = 1.0  # [m] lateral freedom on a junction lane (turn entry lag)
 
@@ -84,7 +87,8 @@ class BehaviourLayer:
         self._crosswalks(time_us, cor, ego, front, objs, sig_cw, stop_at)
         self._junction_yield(cor, ego, front, objs, sig_lanes, stop_at)
         v_max = self._leader(cor, ego, objs, v_max, stop_at, acts)
-        d_min, d_max = self._band(cor, ego, time_us)
+        d_min, d_max = self._band(cor, ego, time_us, any(
+            c.rule == "leader" and c.reason == STOPPED_AHEAD for c in acts))
         return Decision(v_max, s_stop, d_min, d_max, 0.0, tuple(acts))
 
     # -- rules ---------------------------------------------------------------------------
@@ -250,7 +254,7 @@ class BehaviourLayer:
         v_lead = float(objs.speed[row])
         a_lead = float(objs.accel[row]) if objs.accel is not None else 0.0
         if v_lead < 1.0:
-            stop_at(rear - self.cfg.min_gap_m, "leader", "stopped vehicle ahead")
+            stop_at(rear - self.cfg.min_gap_m, "leader", STOPPED_AHEAD)
         elif a_lead < -LEAD_BRAKING:
             # a braking lead stops at a known point: be able to stop behind it, whatever
             # the gap looks like now (the UN R157 lead-braking case)
@@ -265,9 +269,11 @@ class BehaviourLayer:
             acts.append(Constraint("leader", f"following at {gap:.1f} m", rear))
         return v
 
-    def _band(self, cor, ego, time_us) -> tuple[float, float]:
-        """Lateral band [m]: the corridor lane, widened into a neighbour lane travelling the
-        same way (to pass an obstacle) unless it is a bus lane in its hours."""
+    def _band(self, cor, ego, time_us, blocked: bool) -> tuple[float, float]:
+        """Lateral band [m]: the corridor lane; when a stopped vehicle blocks it, widened
+        into a neighbour lane travelling the same way to pass, where the marking allows a
+        lane change (no solid line) and it is not a bus lane in its hours. Moving traffic is
+        followed, not swerved around: lane changes for the route are the corridor's job."""
         ln, p = self.net.lanes, self.net.points
         q = int(cor.lanes[0])
         w = float(p.width[ln.pt_ptr[q]])
@@ -275,9 +281,15 @@ class BehaviourLayer:
         if ln.flags[q] & LANE_JUNCTION:
             half = max(half, JUNCTION_HALF_BAND)  # no painted edge inside a junction
         lo, hi = -half, half
+        if not blocked:
+            return lo, hi
+        sl = self.net.lane_points(q)
+        k = sl.start + min(int(np.searchsorted(p.s[sl], ego.s + cor.start_s)),
+                           sl.stop - sl.start - 1)
+        marking = {1: bool(p.flags[k] & PT_LC_LEFT), -1: bool(p.flags[k] & PT_LC_RIGHT)}
         tod = self.clock_start_s + time_us / 1e6
         for side, nb in ((1, int(ln.left[q])), (-1, int(ln.right[q]))):
-            if nb < 0:
+            if nb < 0 or not marking[side]:
                 continue
             hours = self.net.lanes.bus_hours[ln.bus_hours_ptr[nb]:ln.bus_hours_ptr[nb + 1]]
             if not R.bus_lane_allowed(bool(ln.flags[nb] & LANE_BUS_ONLY), hours, tod,

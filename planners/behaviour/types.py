@@ -12,7 +12,8 @@ import numpy as np
 class Perceived:
     """Objects around the ego (tracks, sensor detections or ground truth), shape (k,):
     x, y [m], vx, vy [m/s], length, width [m]; kind int8 ActorKind; accel [m/s^2] along
-    the velocity (estimated; 0 when unknown)."""
+    the velocity (estimated; None when unknown); yaw [rad] box heading (None: the velocity's
+    direction, which says nothing for a standing object)."""
 
     x: np.ndarray
     y: np.ndarray
@@ -22,6 +23,7 @@ class Perceived:
     width: np.ndarray
     kind: np.ndarray
     accel: np.ndarray | None = None
+    yaw: np.ndarray | None = None
 
     @property
     def n(self) -> int:

@@ -105,16 +105,35 @@ def test_uturn_plate_condition(sangam):
     assert "signal" in _rules(plain.decide(0, cor, _ego(s0, 8.0), NONE, lanes, cws, np.inf))
 
 
-def test_bus_lane_hours_shape_the_lateral_band(sangam):
+def _van(x, y):
+    return Perceived(np.array([x]), np.array([y]), np.zeros(1), np.zeros(1), np.array([6.0]),
+                     np.array([2.2]), np.array([int(ActorKind.TRUCK)], np.int8))
+
+
+def test_lateral_band_passes_stopped_vehicles_only_across_dashed_lines(sangam):
     route, cor, s0 = _setup(sangam, (100.0, 175.125), (400.0, 175.125))
     lanes, cws = _states(sangam)
-    car = BehaviourLayer(sangam).decide(0, cor, _ego(s0), NONE, lanes, cws, np.inf)
-    bus = BehaviourLayer(sangam, is_bus=True).decide(0, cor, _ego(s0), NONE, lanes, cws,
-                                                     np.inf)
-    # left neighbour 111 is the 24/7 median bus lane: a car may not swerve into it, a bus may;
-    # the right neighbour 109 is a general lane either way
-    assert car.d_max < 1.0 < bus.d_max
-    assert car.d_min < -3.0 and bus.d_min < -3.0
+    free = BehaviourLayer(sangam).decide(0, cor, _ego(s0), NONE, lanes, cws, np.inf)
+    assert free.d_max < 1.0 and free.d_min > -1.0  # moving traffic: stay in lane
+    for is_bus in (False, True):
+        dec = BehaviourLayer(sangam, is_bus=is_bus).decide(0, cor, _ego(s0),
+                                                           _van(150.0, 175.125), lanes, cws,
+                                                           np.inf)
+        # blocked by a stopped van: pass on the right (general lane 109, dashed line); the
+        # median bus lane on the left is behind a solid line, for a bus as well
+        assert "leader" in _rules(dec) and dec.d_min < -3.0 and dec.d_max < 1.0
+
+
+@pytest.mark.parametrize("hour, is_bus, may_enter", [
+    (8, False, False), (12, False, True), (8, True, True), (18, False, False)])
+def test_part_time_bus_lane_is_closed_to_cars_in_its_hours(sangam, hour, is_bus, may_enter):
+    # lane 210 runs beside the curb bus lane 209 (07-09, 17-19) behind a dashed line
+    route, cor, s0 = _setup(sangam, (305.0, 355.125), (400.0, 355.125))
+    assert cor.lanes[0] == 210
+    lanes, cws = _states(sangam)
+    layer = BehaviourLayer(sangam, is_bus=is_bus, clock_start_s=hour * 3600.0)
+    dec = layer.decide(0, cor, _ego(s0, 5.0), _van(335.0, 355.125), lanes, cws, np.inf)
+    assert (dec.d_min < -3.0) is may_enter
 
 
 def test_child_zone_unsignalised_crosswalk_full_stop_then_go(sangam):

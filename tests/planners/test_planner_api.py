@@ -126,7 +126,8 @@ def test_idm_follower_drives_its_route(sangam, sangam_engine):
     from scenarios.runner import EGO_ROW, simulate
 
     demo = builtin_catalog().get("sangam-grid-demo")
-    result, hist, _ = simulate(demo, 1, _map_path(sangam), duration_s=20.0)
+    result, hist, _ = simulate(demo, 1, _map_path(sangam), planner_name="idm-lane-follower",
+                               duration_s=20.0)
     assert result.ego["distance_m"] > 80.0
     assert result.planner["name"] == IdmLaneFollower.name and result.planner["calls"] == 400
     ego_path = np.stack([hist.x[:, EGO_ROW], hist.y[:, EGO_ROW]], 1)
