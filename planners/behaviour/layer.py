@@ -57,6 +57,25 @@ class BehaviourLayer:
         self.conf_ptr, self.conf = junction_conflicts(net)
         self.rank = circulating_lanes(net)
         self.mem = _Memory()
+        self._v_point = self._point_speeds()
+
+    def _point_speeds(self) -> np.ndarray:
+        """(n_points,) [m/s] the speed each centreline point allows: the posted limit under
+        the child-zone rules, a little under it (tracking noise must not cross it), and the
+        curve speed for ``curve_lat_accel``. Fixed for a map, so computed once."""
+        p, ln = self.net.points, self.net.lanes
+        zone = (p.flags & PT_CHILD_ZONE) != 0
+        no_walk = (p.flags & PT_NO_SIDEWALK) != 0
+        lim = np.where(zone, np.minimum(p.speed_limit,
+                                        np.where(no_walk, R.CHILD_ZONE_NO_SIDEWALK_KMH,
+                                                 R.CHILD_ZONE_KMH) * R.KMH), p.speed_limit)
+        lim = np.maximum(lim - self.cfg.speed_margin_kmh / 3.6, 0.0)
+        kappa = np.zeros(p.n)
+        for q in range(ln.n):
+            a, b = int(ln.pt_ptr[q]), int(ln.pt_ptr[q + 1])
+            if b - a > 2:
+                kappa[a:b] = np.abs(np.gradient(np.unwrap(p.heading[a:b]), p.s[a:b]))
+        return np.minimum(lim, np.sqrt(self.cfg.curve_lat_accel / np.maximum(kappa, 1e-4)))
 
     # -- entry point ---------------------------------------------------------------------
     def decide(self, time_us: int, cor: Corridor, ego: EgoView, objs: Perceived,
@@ -99,19 +118,9 @@ class BehaviourLayer:
             sl = self.net.lane_points(int(q))
             s_path = cor.offset[k] + p.s[sl] - cor.start_s
             near = (s_path > ego.s - ego.half_length) & (s_path < ego.s + self.cfg.lookahead_m)
-            if not near.any():
-                continue
-            flags = p.flags[sl][near]
-            lim = np.array([R.speed_limit(v, bool(f & PT_CHILD_ZONE), bool(f & PT_NO_SIDEWALK))
-                            for v, f in zip(p.speed_limit[sl][near], flags)])
-            # aim a little under the limit: tracking noise must not cross it
-            lim = np.maximum(lim - self.cfg.speed_margin_kmh / 3.6, 0.0)
-            h = np.unwrap(p.heading[sl])
-            kappa = np.abs(np.gradient(h, p.s[sl])) if sl.stop - sl.start > 2 else \
-                np.zeros(sl.stop - sl.start)
-            curve = np.sqrt(self.cfg.curve_lat_accel / np.maximum(kappa[near], 1e-4))
-            vs.append(np.minimum(lim, curve))
-            ds.append(s_path[near] - ego.s)
+            if near.any():
+                vs.append(self._v_point[sl][near])
+                ds.append(s_path[near] - ego.s)
         if not vs:
             return math.inf
         v_lim, d = np.concatenate(vs), np.concatenate(ds)

@@ -169,3 +169,19 @@ def test_pedestrian_at_a_signalised_crosswalk(sangam, cw_state, walking, expect)
     assert ("crosswalk" in _rules(dec)) is expect
     if expect:  # the front stops short of the crosswalk
         assert dec.s_stop <= cor.path_s(0, 175.256) - 0.9
+
+
+def test_point_speeds_follow_the_speed_rule_everywhere(sangam):
+    """The layer's precomputed per-point speeds equal the 5030 / child-zone rule unit (minus
+    the margin) wherever the road is straight, and never exceed it."""
+    from planners.behaviour import rules as R
+    from sim.roadnet.network import PT_CHILD_ZONE, PT_NO_SIDEWALK
+
+    layer = BehaviourLayer(sangam)
+    p = sangam.points
+    rule = np.array([R.speed_limit(v, bool(f & PT_CHILD_ZONE), bool(f & PT_NO_SIDEWALK))
+                     for v, f in zip(p.speed_limit, p.flags)]) - 0.5 / 3.6
+    assert np.all(layer._v_point <= rule + 1e-9)
+    straight = layer._v_point > rule - 1e-9
+    assert straight.mean() > 0.5 and np.any((p.flags & PT_CHILD_ZONE) != 0)
+    assert np.allclose(layer._v_point[(p.flags & PT_CHILD_ZONE) != 0].max(), 30 / 3.6 - 0.5 / 3.6)
