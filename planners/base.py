@@ -132,6 +132,9 @@ class Planner(ABC):
     name: str = ""
     #: the sensors the runner reads for this planner (none: ground truth only)
     sensors: SensorRequest = SensorRequest()
+    #: the runner calls a fresh instance once before the timed loop (JIT compilation stays
+    #: out of the timings); leave False for planners whose set-up has side effects
+    warm_up_call: bool = False
 
     def __init__(self) -> None:
         self.timings = PlannerTimings()
