@@ -37,16 +37,17 @@ from planners.lattice.planner import (
     LatticePlanner,
     Obstacles,
 )
+from planners.lattice.time_gap import with_time_gap
 from planners.perception.clustering import ClusterConfig, cluster_points
 from planners.perception.fusion import ExternalObjects, fuse
 from planners.perception.tracking import Measurements, TrackerBank, TrackerConfig
-from planners.prediction.motion import predict_cv, predict_lane_following
+from planners.prediction.motion import brake_along, predict_cv, predict_lane_following
 from sim.actors import ActorKind
 from sim.sensors.lidar import LidarConfig
 from sim.sensors.objects import ObjectSensorConfig
 
 STITCH_D_M = 0.5  # [m] plan-to-position deviation up to which re-plans start from the plan
-RECOVERY_BAND_M = 1.0
+RECOVERY_BAND_M = 1.0  # [m] the lateral band grows by this when nothing fits it
 #: a surround camera + radar suite as the stack assumes by default: 120 m all round,
 #: 0.15 m / 0.3 m/s / 1 deg noise, 2 % missed detections per cycle (the tracker bridges them)
 DEFAULT_OBJECT_SENSOR = ObjectSensorConfig(range_m=120.0, pos_sigma_m=0.15, vel_sigma_mps=0.3,
@@ -55,7 +56,7 @@ ACCEL_WINDOW_US = 500_000  # [us] speed history an acceleration estimate spans
 BRAKING = 0.5  # [m/s^2] decelerations above this are predicted
 LANE_CHANGE_RATE = 0.4  # [m/s] lateral speed across its lane that marks a lane change
 _EXTERNAL_FIELDS = ("x", "y", "yaw", "speed", "length", "width", "kind", "age_us", "pos_sigma",
-                    "source")  # [m] the lateral band grows by this when nothing fits it
+                    "source")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class ReferenceStackConfig:
                              f"'objects', 'lidar' or 'ground_truth'")
         if self.replan_period_us <= 0:
             raise ValueError("ReferenceStackConfig.replan_period_us must be > 0")
+        if not (self.time_gap_s >= 0.0 and self.time_gap_from_s >= 0.0):
+            raise ValueError("ReferenceStackConfig.time_gap_s and time_gap_from_s must be "
+                             ">= 0 [s]")
 
 
 class ReferenceStack(Planner):
@@ -234,7 +238,7 @@ class ReferenceStack(Planner):
                            objs.length[~veh], objs.width[~veh], lc.dt, n_t)
             x[~veh], y[~veh], h[~veh], valid[~veh] = p.x, p.y, p.yaw, p.valid
         if objs.accel is not None:
-            _brake_along(x, y, h, speed, objs.accel, lc.dt)
+            brake_along(x, y, h, speed, objs.accel, lc.dt, BRAKING)
         return Obstacles(x=x, y=y, yaw=h, length=objs.length.astype(np.float64),
                          width=objs.width.astype(np.float64), valid=valid)
 
@@ -380,51 +384,6 @@ class ReferenceStack(Planner):
                 return -1
         self.changing_to = tgt
         return tgt
-
-
-def with_time_gap(obs: Obstacles, lag: int, from_step: int) -> Obstacles:
-    """``obs`` plus each obstacle as it was ``lag`` steps earlier, valid from step
-    ``from_step`` on: a plan that puts the ego where an obstacle was lag steps before keeps
-    less than that time gap to it (behind a leader, after a cut-in, through a crossing
-    pedestrian's path). Starting the test at from_step leaves time to open a gap that is
-    already too short, instead of making every plan fail at once."""
-    if lag <= 0 or obs.x.shape[0] == 0:
-        return obs
-    n_t = obs.x.shape[1]
-
-    def shift(a, fill):
-        out = np.full_like(a, fill)
-        out[:, lag:] = a[:, :n_t - lag]
-        return out
-
-    valid = shift(obs.valid, False)
-    valid[:, :max(from_step, lag)] = False
-    return Obstacles(x=np.concatenate([obs.x, shift(obs.x, 0.0)]),
-                     y=np.concatenate([obs.y, shift(obs.y, 0.0)]),
-                     yaw=np.concatenate([obs.yaw, shift(obs.yaw, 0.0)]),
-                     length=np.concatenate([obs.length, obs.length]),
-                     width=np.concatenate([obs.width, obs.width]),
-                     valid=np.concatenate([obs.valid, valid]))
-
-
-def _brake_along(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, speed: np.ndarray,
-                 accel: np.ndarray, dt: float) -> None:
-    """Turn constant-speed predictions (n, n_t) of braking objects into constant-deceleration
-    ones in place, along the same predicted path: the position at time t is the constant-
-    speed position at the time that covers the braked distance. Objects that are not
-    braking (accel > -BRAKING) keep their prediction: a noisy positive estimate must not
-    make a leader run away from the ego in its own prediction."""
-    n_t = x.shape[1]
-    t = np.arange(n_t) * dt
-    idx = np.arange(n_t, dtype=np.float64)
-    for i in np.flatnonzero((accel < -BRAKING) & (speed > 0.5)):
-        v, a = float(speed[i]), float(accel[i])
-        t_stop = v / -a
-        tt = np.minimum(t, t_stop)
-        k = (v * tt + 0.5 * a * tt * tt) / v / dt  # fractional index on the speed-v grid
-        x[i] = np.interp(k, idx, x[i])
-        y[i] = np.interp(k, idx, y[i])
-        yaw[i] = np.interp(k, idx, np.unwrap(yaw[i]))
 
 
 def _kind_from_size(length: np.ndarray, width: np.ndarray) -> np.ndarray:

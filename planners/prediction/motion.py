@@ -154,3 +154,23 @@ def predict(objects, dt: float, n_t: int, net: RoadNetwork | None = None,
     return Predictions(np.where(on, lf.x, base.x), np.where(on, lf.y, base.y),
                        np.where(on, lf.yaw, base.yaw), base.length, base.width,
                        np.where(on, lf.valid, base.valid), lf.lane, float(dt), int(n_t))
+
+
+def brake_along(x: np.ndarray, y: np.ndarray, yaw: np.ndarray, speed: np.ndarray,
+                accel: np.ndarray, dt: float, braking: float = 0.5) -> None:
+    """Turn constant-speed predictions (n, n_t) of braking objects into constant-deceleration
+    ones in place, along the same predicted path: the position at time t is the constant-
+    speed position at the time that covers the braked distance. Objects that are not
+    braking (accel > -braking [m/s^2]) keep their prediction: a noisy positive estimate must not
+    make a leader run away from the ego in its own prediction."""
+    n_t = x.shape[1]
+    t = np.arange(n_t) * dt
+    idx = np.arange(n_t, dtype=np.float64)
+    for i in np.flatnonzero((accel < -braking) & (speed > 0.5)):
+        v, a = float(speed[i]), float(accel[i])
+        t_stop = v / -a
+        tt = np.minimum(t, t_stop)
+        k = (v * tt + 0.5 * a * tt * tt) / v / dt  # fractional index on the speed-v grid
+        x[i] = np.interp(k, idx, x[i])
+        y[i] = np.interp(k, idx, y[i])
+        yaw[i] = np.interp(k, idx, np.unwrap(yaw[i]))
