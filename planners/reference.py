@@ -122,6 +122,7 @@ class ReferenceStack(Planner):
         self.last_plan_us: int | None = None
         self.changing_to = -1
         self.last_decision = None
+        self.last_result = None  # the latest LatticeResult (for inspection and stitching)
 
     def compute_plan(self, inp: PlannerInput) -> Plan:
         st, e = inp.state, self.init.ego_row
@@ -243,6 +244,7 @@ class ReferenceStack(Planner):
                          width=objs.width.astype(np.float64), valid=valid)
 
     def behave(self, inp: PlannerInput, cor: Corridor, objs: Perceived):
+        """The behaviour layer's decision (constraints and the rules behind them)."""
         st, e = inp.state, self.init.ego_row
         s_ego, _ = to_frenet(self._path, np.array([st.x[e]]), np.array([st.y[e]]))
         ego = EgoView(float(s_ego[0]), float(st.speed[e]), 0.5 * float(st.length[e]),
@@ -267,6 +269,8 @@ class ReferenceStack(Planner):
         return None
 
     def plan_motion(self, inp: PlannerInput, cor: Corridor, objs: Perceived, decision):
+        """The lattice's trajectory under the decision's constraints, and its acceleration
+        profile (n_t,) [m/s^2] for the controller's feed-forward."""
         st, e = inp.state, self.init.ego_row
         path = self._path
         s, d = to_frenet(path, np.array([st.x[e]]), np.array([st.y[e]]))
@@ -335,7 +339,7 @@ class ReferenceStack(Planner):
         this instant while the vehicle is on it (within STITCH_D_M), else the measured rate.
         Starting from the measured heading error instead lets a turn-entry lag feed into the
         plan, which pure pursuit then follows: the car drifts out of the bend."""
-        res, tr = getattr(self, "last_result", None), self.trajectory
+        res, tr = self.last_result, self.trajectory
         if res is None or tr is None or res.emergency:
             return d_d_measured, 0.0
         t = (time_us - tr.t_us[0]) / 1e6
