@@ -246,8 +246,7 @@ class ReferenceStack(Planner):
     def behave(self, inp: PlannerInput, cor: Corridor, objs: Perceived):
         """The behaviour layer's decision (constraints and the rules behind them)."""
         st, e = inp.state, self.init.ego_row
-        s_ego, _ = to_frenet(self._path, np.array([st.x[e]]), np.array([st.y[e]]))
-        ego = EgoView(float(s_ego[0]), float(st.speed[e]), 0.5 * float(st.length[e]),
+        ego = EgoView(self._ego_sd[0], float(st.speed[e]), 0.5 * float(st.length[e]),
                       float(st.width[e]))
         route = self.init.route
         goal_k = cor.index_of(int(route.lanes[-1]))
@@ -273,14 +272,14 @@ class ReferenceStack(Planner):
         profile (n_t,) [m/s^2] for the controller's feed-forward."""
         st, e = inp.state, self.init.ego_row
         path = self._path
-        s, d = to_frenet(path, np.array([st.x[e]]), np.array([st.y[e]]))
-        k = int(np.clip(np.searchsorted(path.s, s[0]), 0, len(path.s) - 1))
+        s, d = self._ego_sd
+        k = int(np.clip(np.searchsorted(path.s, s), 0, len(path.s) - 1))
         rel = math.remainder(float(st.yaw[e]) - float(path.heading[k]), 2.0 * math.pi)
         v = float(st.speed[e])
         # the lattice caps speed with one number: turn the stop point into the speed from
         # which the vehicle still stops there at comfortable deceleration (an IDM-like
         # approach), so it neither stops early nor reaches the line fast
-        front = float(s[0]) + 0.5 * float(st.length[e])
+        front = s + 0.5 * float(st.length[e])
         room = max(float(decision.s_stop) - front - self.cfg.lattice.stop_margin, 0.0)
         v_max = min(float(decision.v_max), self.init.vehicle.max_speed,
                     math.sqrt(2.0 * self.cfg.behaviour.comfort_decel * room) + 0.5)
@@ -294,9 +293,8 @@ class ReferenceStack(Planner):
             s_dd = min(s_dd, 0.0)
         if s_d < 0.3:
             s_dd = max(s_dd, 0.0)  # braking from rest would plan a reverse first
-        d_d, d_dd = self._planned_lateral(inp.time_us, float(d[0]), v * math.sin(rel))
-        state = FrenetState(s=float(s[0]), s_d=s_d, s_dd=s_dd, d=float(d[0]), d_d=d_d,
-                            d_dd=d_dd)
+        d_d, d_dd = self._planned_lateral(inp.time_us, d, v * math.sin(rel))
+        state = FrenetState(s=s, s_d=s_d, s_dd=s_dd, d=d, d_d=d_d, d_dd=d_dd)
         cons = Constraints(v_max=v_max, s_stop=float(decision.s_stop),
                            d_min=float(decision.d_min), d_max=float(decision.d_max),
                            d_pref=float(decision.d_pref))
@@ -362,6 +360,8 @@ class ReferenceStack(Planner):
         else:
             cor = build_corridor(net, route, lane, s, pos, ahead)
         self._path = reference_path(np.stack([cor.x, cor.y], 1))
+        s_e, d_e = to_frenet(self._path, np.array([st.x[e]]), np.array([st.y[e]]))
+        self._ego_sd = (float(s_e[0]), float(d_e[0]))  # the ego on this path [m]
         return cor
 
     def _lane_change_target(self, inp, objs: Perceived, pos: int, lane: int, s: float) -> int:

@@ -31,7 +31,7 @@ from sim.roadnet.network import (
     RoadNetwork,
     Turn,
 )
-from sim.traffic.model import circulating_lanes, junction_conflicts
+from sim.traffic.model import TrafficConfig, circulating_lanes, junction_conflicts, lane_tables
 from sim.traffic.signals import PED_NONE, PED_WALK, SIG_GREEN, SIG_NONE, SIG_RED
 
 STOPPED_AHEAD = "stopped vehicle ahead"
@@ -63,18 +63,12 @@ class BehaviourLayer:
         """(n_points,) [m/s] the speed each centreline point allows: the posted limit under
         the child-zone rules, a little under it (tracking noise must not cross it), and the
         curve speed for ``curve_lat_accel``. Fixed for a map, so computed once."""
-        p, ln = self.net.points, self.net.lanes
-        zone = (p.flags & PT_CHILD_ZONE) != 0
-        no_walk = (p.flags & PT_NO_SIDEWALK) != 0
-        lim = np.where(zone, np.minimum(p.speed_limit,
-                                        np.where(no_walk, R.CHILD_ZONE_NO_SIDEWALK_KMH,
-                                                 R.CHILD_ZONE_KMH) * R.KMH), p.speed_limit)
+        p = self.net.points
+        lim = R.speed_limit(p.speed_limit, (p.flags & PT_CHILD_ZONE) != 0,
+                            (p.flags & PT_NO_SIDEWALK) != 0)
         lim = np.maximum(lim - self.cfg.speed_margin_kmh / 3.6, 0.0)
-        kappa = np.zeros(p.n)
-        for q in range(ln.n):
-            a, b = int(ln.pt_ptr[q]), int(ln.pt_ptr[q + 1])
-            if b - a > 2:
-                kappa[a:b] = np.abs(np.gradient(np.unwrap(p.heading[a:b]), p.s[a:b]))
+        # the traffic model's smoothed centreline curvature (CARLA headings are float32)
+        kappa = np.abs(lane_tables(self.net, TrafficConfig()).pt_curv)
         return np.minimum(lim, np.sqrt(self.cfg.curve_lat_accel / np.maximum(kappa, 1e-4)))
 
     # -- entry point ---------------------------------------------------------------------
@@ -253,7 +247,8 @@ class BehaviourLayer:
         if not len(veh):
             return v_max
         s, d = self._project(cor, objs.x[veh], objs.y[veh])
-        ahead = (s > ego.s) & (np.abs(d) < 0.5 * (3.2 + objs.width[veh])) & \
+        lane_w = float(self.net.points.width[self.net.lanes.pt_ptr[int(cor.lanes[0])]])
+        ahead = (s > ego.s) & (np.abs(d) < 0.5 * (lane_w + objs.width[veh])) & \
             (s - ego.s < self.cfg.lookahead_m)
         if not ahead.any():
             return v_max

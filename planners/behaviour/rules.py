@@ -22,14 +22,13 @@ CHILD_ZONE_KMH = 30.0
 CHILD_ZONE_NO_SIDEWALK_KMH = 20.0
 
 
-def speed_limit(posted: float, child_zone: bool, no_sidewalk: bool) -> float:
+def speed_limit(posted, child_zone, no_sidewalk):
     """Speed the vehicle may drive [m/s]: the posted limit [m/s] (5030: 50 urban, 30 local,
     as the map gives), capped at 30 km/h in a child protection zone and 20 km/h there when
-    the road has no sidewalk."""
-    v = posted
-    if child_zone:
-        v = min(v, (CHILD_ZONE_NO_SIDEWALK_KMH if no_sidewalk else CHILD_ZONE_KMH) * KMH)
-    return v
+    the road has no sidewalk. Scalars or equal-shape arrays (one value per map point)."""
+    zone_cap = np.where(no_sidewalk, CHILD_ZONE_NO_SIDEWALK_KMH, CHILD_ZONE_KMH) * KMH
+    v = np.where(child_zone, np.minimum(posted, zone_cap), posted)
+    return float(v) if np.ndim(v) == 0 else v
 
 
 def approach_speed(v_limit_ahead: np.ndarray, dist_ahead: np.ndarray, decel: float) -> float:
