@@ -116,16 +116,29 @@ def visibility(state: WorldState, structures: Structures, ego_row: int,
     invalid rows. Deterministic (no noise, no dropout)."""
     ego_row = check_ego_row(state, ego_row)
     ox, oy = mount_point(state, ego_row, cfg.mount_x)
-    yaw = float(state.yaw[ego_row])
+    return _visibility(state, structures, ox, oy, float(state.yaw[ego_row]), ego_row, cfg)
+
+
+def _visibility(state, structures, ox, oy, yaw, skip_row, cfg) -> np.ndarray:
     # the kernel compares cosines; a full circle disables the test
     cos_half = -2.0 if cfg.fov_rad >= 2.0 * math.pi else math.cos(0.5 * cfg.fov_rad)
     out = np.zeros(state.n_actors)
     K.object_visibility(ox, oy, math.cos(yaw), math.sin(yaw), cos_half, float(cfg.range_m),
                         bool(cfg.occlusion), int(cfg.samples_per_side), state.valid, state.x,
-                        state.y, state.yaw, state.length, state.width, ego_row,
+                        state.y, state.yaw, state.length, state.width, skip_row,
                         structures.x, structures.y, structures.yaw, structures.length,
                         structures.width, out)
     return out
+
+
+def roadside_objects(state: WorldState, structures: Structures, x: float, y: float,
+                     heading: float, cfg: ObjectSensorConfig,
+                     rng: np.random.Generator) -> ObjectList:
+    """The object list of a fixed (roadside) detector at (x, y) [m] looking along
+    ``heading`` [rad]: every actor is a possible target. Same noise and draws as
+    :func:`detect_objects`."""
+    frac = _visibility(state, structures, float(x), float(y), float(heading), -1, cfg)
+    return _report(state, frac, cfg, rng)
 
 
 def detect_objects(state: WorldState, structures: Structures, ego_row: int,
@@ -136,7 +149,11 @@ def detect_objects(state: WorldState, structures: Structures, ego_row: int,
     standard normals (x, y, yaw, vx, vy noise per row) then n_actors uniforms (dropout), so
     the same seed gives the same list and one row's outcome never shifts another's draws.
     """
-    frac = visibility(state, structures, ego_row, cfg)
+    return _report(state, visibility(state, structures, ego_row, cfg), cfg, rng)
+
+
+def _report(state: WorldState, frac: np.ndarray, cfg: ObjectSensorConfig,
+            rng: np.random.Generator) -> ObjectList:
     n = state.n_actors
     noise = rng.standard_normal((n, 5))
     keep_u = rng.random(n)

@@ -121,6 +121,32 @@ def crosswalk_walk_left_us(plan: SignalPlan, time_us: int) -> np.ndarray:
     return np.where(inside, plan.cw_walk_end_us - t, 0)
 
 
+def lane_time_to_change_us(plan: SignalPlan, time_us: int) -> np.ndarray:
+    """Time until each lane's signal state next changes [us]: (n_lanes,) int64, -1 for
+    unsignalised lanes. What an RSU's SPaT carries as minEndTime (a fixed-time plan knows it
+    exactly)."""
+    return _time_to_change(plan.cycle_us, plan.offset_us, plan.green_start_us,
+                           plan.green_end_us, plan.yellow_end_us, time_us)
+
+
+def crosswalk_time_to_change_us(plan: SignalPlan, time_us: int) -> np.ndarray:
+    """As :func:`lane_time_to_change_us` for the pedestrian signals: (n_cw,) int64 [us]."""
+    return _time_to_change(plan.cw_cycle_us, plan.cw_offset_us, plan.cw_walk_start_us,
+                           plan.cw_walk_end_us, plan.cw_walk_end_us, time_us)
+
+
+def _time_to_change(cycle, offset, start, end, yellow_end, time_us):
+    out = np.full(cycle.shape, -1, np.int64)
+    on = np.flatnonzero(cycle)
+    c = cycle[on]
+    t = (time_us - offset[on]) % c
+    s, e, y = start[on], end[on], yellow_end[on]
+    nxt = np.where((t >= s) & (t < e), e,
+                   np.where((t >= e) & (t < y), y, np.where(t < s, s, s + c)))
+    out[on] = nxt - t
+    return out
+
+
 def _window_states(cycle, offset, start, end, yellow_end, time_us, none, go, amber, stop):
     out = np.full(cycle.shape, none, np.int8)
     on = np.flatnonzero(cycle)  # most lanes have no signal: compute only the signalised ones
