@@ -190,8 +190,19 @@ class ReferenceStack(Planner):
         batches = [m for m in inp.inbox if isinstance(m, ExternalObjects)]
         if not batches:
             return None
-        return ExternalObjects(**{f: np.concatenate([getattr(b, f) for b in batches])
-                                  for f in _EXTERNAL_FIELDS})
+        ext = ExternalObjects(**{f: np.concatenate([getattr(b, f) for b in batches])
+                                 for f in _EXTERNAL_FIELDS})
+        # roadside detectors and other vehicles report the ego too: a report whose centre
+        # lies within the ego's own box (plus a metre) is the ego itself, not an obstacle
+        st, e = inp.state, self.init.ego_row
+        c, s = math.cos(float(st.yaw[e])), math.sin(float(st.yaw[e]))
+        dx, dy = ext.x - float(st.x[e]), ext.y - float(st.y[e])
+        own = ((np.abs(c * dx + s * dy) <= 0.5 * float(st.length[e]) + 1.0)
+               & (np.abs(-s * dx + c * dy) <= 0.5 * float(st.width[e]) + 1.0))
+        if not own.any():
+            return ext
+        keep = ~own
+        return ExternalObjects(**{f: getattr(ext, f)[keep] for f in _EXTERNAL_FIELDS})
 
     def _accel_estimates(self, time_us: int, ids: np.ndarray, speed: np.ndarray) -> np.ndarray:
         """Longitudinal acceleration [m/s^2] of each track from its filtered speed about

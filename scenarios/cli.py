@@ -1,7 +1,8 @@
 """``kav``: the command line.
 
     kav run ID|FILE.toml|FILE.xosc [--seed N] [--out DIR] [--planner NAME|module:Class]
-            [--duration S] [--param NAME=VALUE ...]
+            [--duration S] [--param NAME=VALUE ...] [--no-v2x] [--pcap FILE.pcap]
+    kav v2x pcap RUN_DIR|FRAMES.kavlog -o FILE.pcap   every transmitted V2X frame
     kav scenarios                       list the catalogue (id, zone, what it tests)
     kav map ZONE|BUILDER --plot FILE.png
     kav export ID|FILE.toml --xosc DIR  OpenSCENARIO + OpenDRIVE
@@ -35,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="set a declared scenario parameter (repeatable)")
     r.add_argument("--quiet", action="store_true", help="print only errors")
+    r.add_argument("--no-v2x", action="store_true",
+                   help="switch every V2X radio off (compare with the cooperative run)")
+    r.add_argument("--pcap", type=Path, default=None,
+                   help="also write every transmitted V2X frame as a pcap file")
+    v = sub.add_parser("v2x", help="V2X tools")
+    vs = v.add_subparsers(dest="v2x_command", required=True)
+    vp = vs.add_parser("pcap", help="turn a run's V2X frame log into a Wireshark capture")
+    vp.add_argument("recording", type=Path,
+                    help="a run folder or its v2x-frames.kavlog")
+    vp.add_argument("-o", "--output", type=Path, required=True, help="pcap file to write")
     sub.add_parser("scenarios", help="list the built-in scenarios")
     m = sub.add_parser("map", help="draw a pilot-zone map")
     m.add_argument("zone", help="zone key (e.g. sangam, gangnam) or map builder name")
@@ -93,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "map":
         return _map(args)
+    if args.command == "v2x":
+        return _v2x_pcap(args)
     try:
         params = dict(_split(p) for p in getattr(args, "param", []))
         spec = load_any(args.scenario, params)
@@ -118,9 +131,25 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--duration must be > 0", 2)
     try:
         run(spec, seed=args.seed, out=args.out, planner_name=args.planner,
-            duration_s=args.duration, quiet=args.quiet)
+            duration_s=args.duration, quiet=args.quiet, v2x=not args.no_v2x, pcap=args.pcap)
     except (MapError, KeyError, TypeError, ValueError, OSError) as exc:
         return _fail(f"error: {exc.args[0] if exc.args else exc}", 1)
+    return 0
+
+
+def _v2x_pcap(args) -> int:
+    from scenarios.runner import FRAME_LOG
+    from v2x.errors import DecodeError
+    from v2x.framelog import to_pcap
+
+    src = args.recording / FRAME_LOG if args.recording.is_dir() else args.recording
+    if not src.is_file():
+        return _fail(f"error: {src}: no V2X frame log (was the run made with V2X on?)", 2)
+    try:
+        n = to_pcap(src, args.output)
+    except (DecodeError, OSError, ValueError) as exc:
+        return _fail(f"error: {exc}", 1)
+    print(f"kav: wrote {n} frames to {args.output}")
     return 0
 
 

@@ -25,7 +25,8 @@ class Trace:
     t_s [s]; x, y, yaw [m, rad], speed [m/s], accel [m/s^2], valid: (T, n);
     length, width, kind: (n,); ego_row; rows: actor name -> row; speed_limit: (T,) [m/s]
     at the ego; collisions: runner CollisionEvents; red_light_entries: count;
-    route_completion [0, 1]; goal_xy [m].
+    route_completion [0, 1]; goal_xy [m]; stale_spat_used: planner inputs that carried
+    SPaT older than 1 s (0 without V2X).
     """
 
     t_s: np.ndarray
@@ -46,6 +47,7 @@ class Trace:
     route_completion: float
     goal_xy: tuple[float, float]
     parked_rows: tuple[int, ...] = ()
+    stale_spat_used: int = 0
 
 
 def _corners(x, y, yaw, length, width) -> np.ndarray:
@@ -205,7 +207,8 @@ METRICS: dict[str, Metric] = {
     "lateral_error_m": Metric("m", "largest lateral deviation from the lane centre"),
     "solid_line_crossings": Metric("count", "crossings of solid lane lines"),
     "remote_assist_request_s": Metric("s", "time from a full block to the assistance request"),
-    "stale_spat_used": Metric("count", "signal messages older than 1 s acted upon"),
+    "stale_spat_used": Metric("count", "signal messages older than 1 s acted upon",
+                              lambda tr, a: float(tr.stale_spat_used)),
 }
 
 

@@ -99,6 +99,7 @@ class RunResult:
     criteria: list[dict] = field(default_factory=list)
     verdict: str = "pass"
     parameters: dict = field(default_factory=dict)
+    v2x: dict | None = None  # what went over the air (None: no V2X in this run)
     code_version: dict = field(default_factory=code_version)
 
     def to_json(self) -> dict:
@@ -111,8 +112,12 @@ class RunResult:
 
 def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | None = None,
              duration_s: float | None = None,
-             progress: Callable[[str], None] | None = None) -> tuple[RunResult, History, object]:
-    """Run ``spec`` on the map at ``map_path``; returns (result, history, network)."""
+             progress: Callable[[str], None] | None = None, *, v2x: bool = True,
+             v2x_log: Path | None = None) -> tuple[RunResult, History, object]:
+    """Run ``spec`` on the map at ``map_path``; returns (result, history, network).
+
+    ``v2x``: run the scenario's V2X stations (False: as if no station had a radio);
+    ``v2x_log``: where to write every transmitted frame (:mod:`v2x.framelog`)."""
     t_wall = time.perf_counter()
     net = load_network(map_path)
     if spec.bus_lane_hours is not None:
@@ -135,6 +140,13 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
                        rules=RuleContext(bus_lane_exempt=ego_kind == ActorKind.BUS))
     planner.initialize(init)
     sense = Sensing(planner.sensors, net, tree.child("sensors"))
+    air = None
+    if spec.v2x is not None and v2x:
+        from scenarios.v2x_layer import V2XLayer
+
+        air = V2XLayer(spec, net, engine.plan, state, tree, ego_row=EGO_ROW,
+                       hazard_rows=world.parked_rows,
+                       frame_log=str(v2x_log) if v2x_log is not None else None)
     steps = int(round((duration_s or spec.duration_s) * 1e6 / spec.dt_us))
     dt = spec.dt_us / 1e6
     hist = History.empty(steps, state)
@@ -156,10 +168,54 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
                                *sense.read(0, state)))
     compile_s = time.perf_counter() - t_compile
     t_loop = time.perf_counter()
-    active: set[tuple[int, int]] = set()
     events: list[CollisionEvent] = []
-    distance, red_entries = 0.0, 0
     base = Actions.none(n)
+    done = False
+    try:
+        k, state, chain, distance, red_entries = _loop(
+            spec, engine, director, planner, sense, air, state, hist, limit, steps, dt, chain,
+            engine_rng, net, base, events, progress, t_loop)
+        done = True
+    finally:
+        if air is not None:
+            air.close() if done else air.abort()
+    loop_s = time.perf_counter() - t_loop
+    hist = hist.upto(k + 1)
+    # the engine tracks the ego along its mission route (memory.route), whatever the planner
+    along = float(route_offsets(net, mission)[int(state.memory.route_pos[EGO_ROW])]
+                  + state.s[EGO_ROW])
+    completion = (float(np.clip((along - mission.start_s) / mission.length, 0, 1))
+                  if mission.length > 0 else 1.0)
+    goal_dist = float(np.hypot(state.x[EGO_ROW] - goal_xy[0], state.y[EGO_ROW] - goal_xy[1]))
+    trace = Trace(np.arange(k + 1) * dt, hist.x, hist.y, hist.yaw, hist.speed, hist.accel,
+                  hist.valid, state.length, state.width, state.kind, EGO_ROW, world.rows,
+                  limit[:k + 1], events, red_entries, completion, goal_xy, world.parked_rows,
+                  stale_spat_used=air.stats.stale_spat_used if air is not None else 0)
+    records = evaluate(spec.criteria, trace)
+    result = RunResult(
+        scenario=spec.id, seed=int(seed), duration_s=k * dt, steps=k,
+        wall_time_s=time.perf_counter() - t_wall, loop_time_s=loop_s, compile_time_s=compile_s,
+        state_history_sha256=chain.hex(), collisions=events,
+        ego={"kind": ego_kind.name, "vehicle": spec.ego.vehicle, "distance_m": float(distance),
+             "route_length_m": float(mission.length), "route_completion": completion,
+             "reached_goal": goal_dist < 5.0, "final_goal_distance_m": goal_dist},
+        counts={"vehicles": spec.traffic.vehicles, "pedestrians": spec.traffic.pedestrians,
+                "actors": len(spec.actors)},
+        planner={"name": planner.name, **planner.timings.summary()},
+        map={"name": net.name, "sha256": net.sha256, "source": spec.map.label},
+        storyboard=director.log, criteria=records, verdict=verdict(records),
+        parameters=dict(spec.parameters),
+        v2x=air.stats.to_json() if air is not None else None,
+    )
+    return result, hist, net
+
+
+def _loop(spec, engine, director, planner, sense, air, state, hist, limit, steps, dt, chain,
+          engine_rng, net, base, events, progress, t_loop):
+    """The closed loop proper, from step 0 until the end: returns (last step, final state,
+    state-history hash, distance driven [m], red-light entries)."""
+    active: set[tuple[int, int]] = set()
+    distance, red_entries = 0.0, 0
     pts, ptr = net.points, net.lanes.pt_ptr
     k = 0
     while True:
@@ -172,7 +228,8 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
             break
         signals = engine.signals(state.time_us)
         objects, cloud = sense.read(k, state)
-        plan = planner.plan(PlannerInput(state.time_us, state, signals, objects, cloud))
+        inbox = air.step(state.time_us, state) if air is not None else ()
+        plan = planner.plan(PlannerInput(state.time_us, state, signals, objects, cloud, inbox))
         actions = director.controls(
             state, base.with_control(EGO_ROW, float(plan.accel), float(plan.steer)), dt)
         prev = state
@@ -189,33 +246,10 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
             progress(f"[{state.time_us / 1e6:6.1f}/{steps * dt:.1f} s] ego "
                      f"{state.speed[EGO_ROW] * 3.6:5.1f} km/h, {distance:6.1f} m driven, "
                      f"{len(events)} collisions, {time.perf_counter() - t_loop:5.1f} s wall")
-    loop_s = time.perf_counter() - t_loop
-    hist = hist.upto(k + 1)
-    # the engine tracks the ego along its mission route (memory.route), whatever the planner
-    along = float(route_offsets(net, mission)[int(state.memory.route_pos[EGO_ROW])]
-                  + state.s[EGO_ROW])
-    completion = (float(np.clip((along - mission.start_s) / mission.length, 0, 1))
-                  if mission.length > 0 else 1.0)
-    goal_dist = float(np.hypot(state.x[EGO_ROW] - goal_xy[0], state.y[EGO_ROW] - goal_xy[1]))
-    trace = Trace(np.arange(k + 1) * dt, hist.x, hist.y, hist.yaw, hist.speed, hist.accel,
-                  hist.valid, state.length, state.width, state.kind, EGO_ROW, world.rows,
-                  limit[:k + 1], events, red_entries, completion, goal_xy, world.parked_rows)
-    records = evaluate(spec.criteria, trace)
-    result = RunResult(
-        scenario=spec.id, seed=int(seed), duration_s=k * dt, steps=k,
-        wall_time_s=time.perf_counter() - t_wall, loop_time_s=loop_s, compile_time_s=compile_s,
-        state_history_sha256=chain.hex(), collisions=events,
-        ego={"kind": ego_kind.name, "vehicle": spec.ego.vehicle, "distance_m": float(distance),
-             "route_length_m": float(mission.length), "route_completion": completion,
-             "reached_goal": goal_dist < 5.0, "final_goal_distance_m": goal_dist},
-        counts={"vehicles": spec.traffic.vehicles, "pedestrians": spec.traffic.pedestrians,
-                "actors": len(spec.actors)},
-        planner={"name": planner.name, **planner.timings.summary()},
-        map={"name": net.name, "sha256": net.sha256, "source": spec.map.label},
-        storyboard=director.log, criteria=records, verdict=verdict(records),
-        parameters=dict(spec.parameters),
-    )
-    return result, hist, net
+    return k, state, chain, distance, red_entries
+
+
+FRAME_LOG = "v2x-frames.kavlog"
 
 
 class Sensing:
@@ -274,9 +308,11 @@ def _event(state, a: int, b: int) -> CollisionEvent:
 
 def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
         planner_name: str | None = None, duration_s: float | None = None,
-        quiet: bool = False) -> RunResult:
+        quiet: bool = False, v2x: bool = True, pcap: Path | None = None) -> RunResult:
     """Run a scenario and publish ``map.xodr``, ``bev.png`` and ``result.json`` into ``out``
-    (default ``runs/<scenario>-<seed>/``)."""
+    (default ``runs/<scenario>-<seed>/``), and with V2X ``v2x-frames.kavlog`` (every frame
+    sent; ``pcap``: also written as a Wireshark capture there). ``v2x`` False runs the
+    scenario with every radio off."""
     out = Path(out) if out is not None else Path("runs") / f"{spec.id}-{seed}"
 
     def say(msg: str) -> None:
@@ -287,8 +323,14 @@ def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
     with RunFolder(out) as stage:
         map_path = stage / "map.xodr"
         atomic_write_text(map_path, map_text(spec.map))
+        air_on = v2x and spec.v2x is not None
+        log = stage / FRAME_LOG if air_on else None
         result, hist, net = simulate(spec, seed, map_path, planner_name, duration_s,
-                                     progress=say)
+                                     progress=say, v2x=v2x, v2x_log=log)
+        if pcap is not None and log is not None:
+            from v2x.framelog import to_pcap
+
+            to_pcap(log, Path(pcap))
         from scenarios.bev import render_bev
 
         render_bev(net, hist, stage / "bev.png", title=(

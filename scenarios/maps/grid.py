@@ -75,7 +75,8 @@ def build_document(spec: GridSpec) -> OpenDrive:
                 successor=RoadLinkEnd("junction", jid[arm.end_node]),
                 speed_kmh=arm.road_class.speed_kmh,
                 lane_offsets=cs.offsets,
-                objects=control.objects + (_buildings(cs, spec) if spec.buildings else ()),
+                objects=control.objects + (_buildings(cs, spec) if spec.buildings else ())
+                + _shelter(cs, spec),
                 signals=control.signals,
                 user_data=user_data,
             )
@@ -119,6 +120,27 @@ def _buildings(cs: CrossSection, spec: GridSpec) -> tuple[RoadObject, ...]:
             s=cs.plan.length / 2, t=t if left else -t, length=length, width=spec.building_depth,
             height=spec.building_height))
     return tuple(out)
+
+
+SHELTER = (6.0, 1.5, 2.7)  # length along the kerb, depth, height [m]
+
+
+def _shelter(cs: CrossSection, spec: GridSpec) -> tuple[RoadObject, ...]:
+    """The arm's bus shelter on the right-hand sidewalk, if it has one: in the middle of
+    the sidewalk, so a pedestrian standing behind it (kerb side away) is hidden."""
+    at = cs.plan.bus_shelter_m
+    if at is None:
+        return ()
+    s = cs.plan.length - at
+    if not (SHELTER[0] / 2 <= s <= cs.plan.length - SHELTER[0] / 2):
+        raise ValueError(f"bus_shelter_m={at!r} m puts the shelter off arm "
+                         f"{cs.plan.start_node} (length {cs.plan.length:.1f} m)")
+    reach = abs(cs.borders(s, False)[-1][3])  # outer edge of the right-hand sidewalk
+    t = -(reach - spec.sidewalk_width / 2)
+    length, width, height = SHELTER
+    return (RoadObject(id=10 * cs.plan.road_id + 9, type="obstacle", subtype="busShelter",
+                       name="bus_shelter", s=s, t=t, length=length, width=width,
+                       height=height),)
 
 
 def _bounds(plan: GridPlan) -> tuple[float, float, float, float]:

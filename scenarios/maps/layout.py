@@ -101,6 +101,7 @@ class ArmPlan:
     end: EndDesign
     child_zone: bool = False
     mid_crosswalk: bool = False
+    bus_shelter_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -326,4 +327,5 @@ def _plan_arm(spec: GridSpec, a: NodePlan, b: NodePlan, toward: str) -> ArmPlan:
         end=end,
         child_zone=ov is not None and ov.child_zone,
         mid_crosswalk=ov is not None and ov.mid_crosswalk,
+        bus_shelter_m=ov.bus_shelter_m if ov is not None else None,
     )

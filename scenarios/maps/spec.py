@@ -57,7 +57,10 @@ class ArmOverride:
     ``bus_lane_hours`` turns the outermost lane of both directions into a curb bus lane
     restricted in those hours (``"07:00-09:00,17:00-19:00"``). ``child_zone`` makes the
     whole arm a child protection zone; ``mid_crosswalk`` adds an unsignalised crosswalk
-    with stop lines at mid-block.
+    with stop lines at mid-block. ``bus_shelter_m`` puts a bus shelter on the right-hand
+    sidewalk (in the arm's direction), its centre that far [m] before the arm's end: an
+    opaque 6 m x 1.5 m x 2.7 m box that hides whoever waits behind it from approaching
+    drivers (the Pangyo occluded-pedestrian case).
     """
 
     i: int
@@ -67,6 +70,11 @@ class ArmOverride:
     bus_lane_hours: str | None = None
     child_zone: bool = False
     mid_crosswalk: bool = False
+    bus_shelter_m: float | None = None
+
+    def __post_init__(self):
+        if self.bus_shelter_m is not None and not (3.0 <= self.bus_shelter_m <= 1000.0):
+            raise ValueError(f"bus_shelter_m must be in [3, 1000] m, got {self.bus_shelter_m}")
 
 
 @dataclass(frozen=True)

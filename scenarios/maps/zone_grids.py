@@ -42,11 +42,16 @@ def seoul_median_bus_grid() -> GridSpec:
                  row_classes=((0, MEDIAN_BUS_ARTERIAL),))
 
 
+PANGYO_SHELTER_M = 9.0  # [m] before the arm's end, i.e. just before the crosswalk
+
+
 def pangyo_grid() -> GridSpec:
     """3 x 3 nodes of a tech-campus street grid: 2-lane collectors, 3-lane arterial in the
-    middle row, V2X-equipped signals at every junction."""
+    middle row, V2X-equipped signals at every junction; a bus shelter on the arterial's
+    eastbound sidewalk just before junction (1, 1) (the occluded-pedestrian case)."""
     return _grid("pangyo", "pangyo", n_cols=3, n_rows=3, block_x=200.0, block_y=180.0,
-                 default_class=COLLECTOR, row_classes=((1, ARTERIAL),))
+                 default_class=COLLECTOR, row_classes=((1, ARTERIAL),),
+                 arm_overrides=(ArmOverride(0, 1, "E", bus_shelter_m=PANGYO_SHELTER_M),))
 
 
 def gwangju_grid() -> GridSpec:

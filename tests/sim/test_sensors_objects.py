@@ -10,7 +10,12 @@ from sim.actors import ActorKind, kind_table
 from sim.roadnet.network import Structures
 from sim.sensors import _kernels as K
 from sim.sensors._reference import object_visibility_ref
-from sim.sensors.objects import ObjectSensorConfig, detect_objects, visibility
+from sim.sensors.objects import (
+    ObjectSensorConfig,
+    detect_objects,
+    roadside_objects,
+    visibility,
+)
 from sim.state import empty_state
 
 CAR, BUS, PED = int(ActorKind.CAR), int(ActorKind.BUS), int(ActorKind.PEDESTRIAN)
@@ -207,3 +212,16 @@ def test_same_seed_same_output_and_dropout_rate():
 def test_config_rejects_bad_values(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         ObjectSensorConfig(**bad)
+
+
+def test_roadside_detector_sees_every_actor_it_has_a_line_to():
+    """A fixed detector (an RSU's) reports the ego row too and is blocked like any sensor:
+    a pedestrian behind a parked van is hidden from the car but not from the pole across."""
+    state = make_state([(CAR, -30.0, 0.0, 0.0), (BUS, -5.0, 2.0, 0.0), (PED, 0.0, 4.0, 0.0)])
+    cfg = ObjectSensorConfig(range_m=80.0)
+    assert 2 not in rows_seen(state, cfg)  # the car's own sensor: hidden by the bus
+    seen = roadside_objects(state, NO_STRUCT, 10.0, 20.0, 0.0, cfg, np.random.default_rng(0))
+    assert set(seen.row.tolist()) == {0, 1, 2}
+    wall = buildings((5.0, 12.0, 0.0, 30.0, 2.0))
+    hidden = roadside_objects(state, wall, 10.0, 20.0, 0.0, cfg, np.random.default_rng(0))
+    assert 2 not in set(hidden.row.tolist())

@@ -16,8 +16,10 @@ from sim.traffic.signals import (
     SIG_YELLOW,
     SignalTiming,
     crosswalk_states,
+    crosswalk_time_to_change_us,
     korean_plan,
     lane_states,
+    lane_time_to_change_us,
     movement_crosses,
     pedestrian_green,
     yellow_and_all_red,
@@ -111,3 +113,24 @@ def test_pedestrian_walk_inside_its_phase_and_long_enough(sangam, plan):
                 assert not movement_crosses(sangam, int(lane), int(c))
         t_end = int(plan.cw_offset_us[c] + plan.cw_walk_end_us[c] + 1)
         assert crosswalk_states(plan, t_end)[c] == PED_DONT_WALK
+
+
+def test_time_to_change_is_exactly_when_the_state_changes(plan):
+    """What an RSU puts into SPaT: every signalised lane keeps its state until exactly
+    ``time_to_change`` and changes then (lanes and pedestrian signals); -1 unsignalised."""
+    on = np.flatnonzero(plan.cycle_us)
+    cw_on = np.flatnonzero(plan.cw_cycle_us)
+    for t in range(0, 130_000_000, 1_700_000):
+        ttc = lane_time_to_change_us(plan, t)
+        assert (ttc[plan.cycle_us == 0] == -1).all() and (ttc[on] > 0).all()
+        now = lane_states(plan, t)
+        for lane in on[::3]:
+            k = int(ttc[lane])
+            assert lane_states(plan, t + k - 1)[lane] == now[lane]
+            assert lane_states(plan, t + k)[lane] != now[lane]
+        cttc = crosswalk_time_to_change_us(plan, t)
+        cnow = crosswalk_states(plan, t)
+        for c in cw_on:
+            k = int(cttc[c])
+            assert crosswalk_states(plan, t + k - 1)[c] == cnow[c]
+            assert crosswalk_states(plan, t + k)[c] != cnow[c]

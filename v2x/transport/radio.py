@@ -11,10 +11,13 @@ from v2x.channel.profiles import CongestionTracker
 
 
 class ModelledChannel:
-    """``model``: the channel model (profile, environment, map structures, degradation)."""
+    """``model``: the channel model (profile, environment, map structures); ``degraded``:
+    the same with the scenario's link degradation, used from ``window[0]`` to ``window[1]``
+    [us] (None: to the end). One congestion tracker serves both: it is the same air."""
 
-    def __init__(self, model: ChannelModel):
-        self.model = model
+    def __init__(self, model: ChannelModel, degraded: ChannelModel | None = None,
+                 window: tuple[int, int | None] = (0, None)):
+        self.model, self.degraded, self.window = model, degraded, window
         self.congestion = CongestionTracker()
         self.last_cbr = np.zeros(0)
 
@@ -36,6 +39,11 @@ class ModelledChannel:
                                 width=boxes["width"].astype(np.float64),
                                 height=boxes["height"].astype(np.float64),
                                 valid=np.ones(len(boxes), bool))
-        res = self.model.links(int(time_us), batch, rxs, blockers, rng, self.congestion)
+        t = int(time_us)
+        start, end = self.window
+        model = self.model
+        if self.degraded is not None and t >= start and (end is None or t < end):
+            model = self.degraded
+        res = model.links(t, batch, rxs, blockers, rng, self.congestion)
         self.last_cbr = res.cbr
         return res.delivered, res.latency_us, res.rx_power_dbm.astype(np.float32)
