@@ -165,7 +165,7 @@ class RoadsideUnit:
 @dataclass(frozen=True)
 class LinkDegradation:
     """Extra loss and delay on every V2X link from ``start_s`` to ``end_s`` [s] (None: to
-    the end): packet delivery ratio in [0, 1], added latency [ms]."""
+    the end): packet delivery ratio in [0, 1] (0: a blackout), added latency [ms]."""
 
     pdr: float = 1.0
     extra_latency_ms: float = 0.0

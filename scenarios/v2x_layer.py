@@ -49,6 +49,7 @@ from v2x.messages.cpm import ObjectClassKind, PersonSubclass, VehicleSubclass
 from v2x.messages.denm import (
     DENM,
     ActionId,
+    Cause,
     ManagementContainer,
     SituationContainer,
     Termination,
@@ -68,6 +69,9 @@ OBU_ANTENNA_M, RSU_ANTENNA_M = 1.5, 5.0
 KST = dt.timezone(dt.timedelta(hours=9))
 RUN_DATE = dt.date(2026, 3, 2)  # every run happens on this (Monday) date: replays agree
 SPAT_PERIOD_US, MAP_PERIOD_US, CPM_PERIOD_US = 100_000, 1_000_000, 100_000
+RSU_CAM_PERIOD_US = 500_000  # RSU CAMs at a fixed 2 Hz (as CARLA's V2X sensor sends them)
+DENM_REPEAT_US = 1_000_000
+RSU_MESSAGES = frozenset({"CAM", "DENM", "CPM", "SPATEM", "MAPEM"})
 RSU_JUNCTION_RANGE_M = 80.0  # an RSU serves the signalised junctions this close
 BLOCKER_HEIGHT = {ActorKind.CAR: 1.6, ActorKind.BUS: 3.0, ActorKind.TRUCK: 3.0,
                   ActorKind.MOTORCYCLE: 1.4, ActorKind.CYCLIST: 1.7, ActorKind.PEDESTRIAN: 1.7}
@@ -124,6 +128,8 @@ class _Rsu:
     junctions: list
     signer: Signer
     revision: int = 0
+    mapem: bytes | None = None
+    hazard_since: dict = field(default_factory=dict)  # hazard row -> first warned [us]
 
 
 @dataclass
@@ -209,6 +215,11 @@ class V2XLayer:
         return s
 
     def _rsu(self, k: int, r) -> _Rsu:
+        unsupported = sorted(set(r.messages) - RSU_MESSAGES)
+        if unsupported:
+            raise ValueError(f"v2x.rsus[{k}] ({r.name}): kav's RSUs do not send "
+                             f"{', '.join(unsupported)} yet (they send "
+                             f"{', '.join(sorted(RSU_MESSAGES))})")
         sid = RSU_ID_BASE + k
         x, y = float(r.position.x), float(r.position.y)
         juncs = (intersections(self.net, self.plan, self.frame, (x, y), RSU_JUNCTION_RANGE_M)
@@ -294,7 +305,7 @@ class V2XLayer:
                 event_lon_deg=round(lon, 7),
                 station_type=STATION_TYPE[ActorKind(int(state.kind[r]))],
                 termination=Termination.CANCELLATION if ev.terminate else None,
-                validity_duration_s=2 if ev.cause != 94 else 10),
+                validity_duration_s=2 if ev.cause != int(Cause.STATIONARY_VEHICLE) else 10),
                 situation=SituationContainer(cause=ev.cause, sub_cause=ev.sub_cause,
                                              information_quality=3))
             out.append((sid, float(state.x[r]), float(state.y[r]), OBU_ANTENNA_M, 20.0,
@@ -302,6 +313,15 @@ class V2XLayer:
 
     def _rsu_messages(self, t, state, rsu: _Rsu, out) -> None:
         pos = (rsu.station_id, rsu.x, rsu.y, RSU_ANTENNA_M, 23.0)
+        if "CAM" in rsu.messages and t % RSU_CAM_PERIOD_US == 0:
+            lat, lon = self.frame.to_latlon(rsu.x, rsu.y)
+            m = CAM(station_id=rsu.station_id,
+                    generation_delta_time_ms=self.clock.generation_delta_time(t),
+                    station_type=StationType.ROAD_SIDE_UNIT, latitude_deg=round(lat, 7),
+                    longitude_deg=round(lon, 7))
+            out.append((*pos, MessageId.CAM, encode(m)))
+        if "DENM" in rsu.messages and t % DENM_REPEAT_US == 0:
+            self._rsu_hazards(t, state, rsu, pos, out)
         if "SPATEM" in rsu.messages and rsu.junctions and t % SPAT_PERIOD_US == 0:
             rsu.revision += 1
             moy, _ = self.clock.minute_of_year(t)
@@ -309,9 +329,10 @@ class V2XLayer:
                 spat_state(j, self.plan, self.clock, t, rsu.revision) for j in rsu.junctions))
             out.append((*pos, MessageId.SPATEM, encode(m)))
         if "MAPEM" in rsu.messages and rsu.junctions and t % MAP_PERIOD_US == 0:
-            m = MAPEM(station_id=rsu.station_id, msg_issue_revision=1,
-                      intersections=tuple(j.geometry for j in rsu.junctions))
-            out.append((*pos, MessageId.MAPEM, encode(m)))
+            if rsu.mapem is None:  # the map does not change during a run: encode it once
+                rsu.mapem = encode(MAPEM(station_id=rsu.station_id, msg_issue_revision=1,
+                                         intersections=tuple(j.geometry for j in rsu.junctions)))
+            out.append((*pos, MessageId.MAPEM, rsu.mapem))
         if "CPM" in rsu.messages and t % CPM_PERIOD_US == 0:
             k = t // CPM_PERIOD_US
             cfg = self.detector
@@ -327,6 +348,25 @@ class V2XLayer:
                           rsu_intersection=rsu.junctions[0].junction if rsu.junctions else None,
                           sensor_range_m=cfg.range_m)
             out.append((*pos, MessageId.CPM, encode(m)))
+
+    def _rsu_hazards(self, t, state, rsu: _Rsu, pos, out) -> None:
+        """The road operator's warnings: every stationary hazard (a vehicle broken down or
+        parked in a traffic lane) within the RSU's range, as a stationaryVehicle DENM
+        repeated every second (one action id per hazard for the whole run)."""
+        rows = np.flatnonzero(self.hazard & state.valid)
+        near = rows[np.hypot(state.x[rows] - rsu.x, state.y[rows] - rsu.y) <= rsu.range_m]
+        for r in near.tolist():
+            lat, lon = self.frame.to_latlon(float(state.x[r]), float(state.y[r]))
+            first = rsu.hazard_since.setdefault(r, t)
+            seq = list(rsu.hazard_since).index(r) % 65536  # stable per hazard
+            m = DENM(station_id=rsu.station_id, management=ManagementContainer(
+                action_id=ActionId(rsu.station_id, seq),
+                detection_time_ms=self.clock.its_ms(first), reference_time_ms=self.clock.its_ms(t),
+                event_lat_deg=round(lat, 7), event_lon_deg=round(lon, 7),
+                station_type=StationType.ROAD_SIDE_UNIT, validity_duration_s=10),
+                situation=SituationContainer(cause=int(Cause.STATIONARY_VEHICLE),
+                                             information_quality=4))
+            out.append((*pos, MessageId.DENM, encode(m)))
 
     def _frame(self, t, sid, x, y, payload, mtype) -> bytes:
         lat, lon = self.frame.to_latlon(x, y)

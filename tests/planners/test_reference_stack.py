@@ -269,3 +269,28 @@ speed = 12.5
     assert len(ego_there) and len(onc_gone), "both must reach the conflict point"
     assert ego_there[0] - onc_gone[0] >= 2.0  # post-encroachment time
     assert ego_y[-1] > 25.0  # and then it did turn left, north
+
+
+def test_reports_of_the_ego_itself_are_not_obstacles(sangam):
+    """Roadside detectors report the ego too: kav-ref drops reports inside its own box (a
+    phantom of itself would stop it dead) and keeps everything else."""
+    spec = _spec(sangam, 'start = { x = 110.0, y = 175.125 }\n'
+                         'goal = { x = 400.0, y = 175.125 }\nstart_speed = 10.0')
+
+    def self_and_other(state):
+        x = np.array([state.x[EGO_ROW] + 0.4, state.x[EGO_ROW] + 30.0])
+        return (ExternalObjects(
+            x=x, y=np.full(2, state.y[EGO_ROW] - 0.3), yaw=np.zeros(2), speed=np.zeros(2),
+            length=np.full(2, 4.9), width=np.full(2, 1.9), kind=np.zeros(2, np.int8),
+            age_us=np.full(2, 50_000), pos_sigma=np.full(2, 0.3), source=np.full(2, 7)),)
+
+    stack = ReferenceStack()
+    log, world, _ = drive(sangam, spec, _const(sangam, SIG_NONE, PED_NONE), 1.0, stack,
+                          inbox=self_and_other)
+    state = world.state
+    inp = PlannerInput(state.time_us, state, SignalSnapshot(0, *[a for a in _const(
+        sangam, SIG_NONE, PED_NONE)(0)]), None, None, self_and_other(state))
+    ext = stack.external_objects(inp)
+    assert ext is not None and ext.n == 1
+    assert ext.x[0] == pytest.approx(state.x[EGO_ROW] + 30.0)
+    assert log[-1][3] > 5.0  # not stopped by a phantom of itself
