@@ -8,6 +8,7 @@ chained to the previous hash), so two runs agree exactly iff their final hashes 
 from __future__ import annotations
 
 import hashlib
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -107,7 +108,20 @@ class RunResult:
         out["n_collisions"] = len(self.collisions)
         out["n_ego_collisions"] = sum(c.involves_ego for c in self.collisions)
         out["realtime_factor"] = self.duration_s / max(self.loop_time_s, 1e-9)
-        return out
+        return _json_safe(out)
+
+
+def _json_safe(obj):
+    """JSON has no infinity or NaN: a metric that is infinite (a stop error of a vehicle
+    that never came to rest, a TTC with nobody closing in) is written as the string
+    "inf" / "-inf" / "nan", so result.json stays strict JSON and says what happened."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if obj != obj else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | None = None,

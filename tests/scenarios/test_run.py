@@ -105,3 +105,20 @@ def test_default_output_folder(tmp_path):
     proc = _kav("run", "sangam-grid-demo", "--duration", "1", "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (Path(tmp_path) / "runs" / "sangam-grid-demo-0" / "result.json").exists()
+
+
+def test_infinite_metrics_are_written_as_strings_not_invalid_json(tmp_path):
+    """A criterion whose value is infinite (stop error of an ego that never came to rest)
+    must not break result.json (strict JSON has no Infinity)."""
+    from scenarios.runner import _json_safe
+
+    assert _json_safe({"a": [1.0, float("inf"), {"b": float("-inf")}], "c": float("nan")}) \
+        == {"a": [1.0, "inf", {"b": "-inf"}], "c": "nan"}
+    spec = next(s for s in builtin_catalog() if s.id == "os-drt-station")
+    out = tmp_path / "os"
+    proc = _kav("run", "os-drt-station", "--duration", "3", "--quiet", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((out / "result.json").read_text())
+    stop = next(c for c in res["criteria"] if c["metric"] == "stop_error_m")
+    assert stop["actual"] == "inf" and stop["status"] == "fail"
+    assert spec.id == res["scenario"]
