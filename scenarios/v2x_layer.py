@@ -43,7 +43,7 @@ from v2x.errors import DecodeError
 from v2x.framelog import FrameLogWriter
 from v2x.framing import GnPacket, PositionVector, build_gn, gn_address_for, parse_gn
 from v2x.geo import LocalFrame, yaw_to_heading
-from v2x.messages.cam import CAM
+from v2x.messages.cam import CAM, ExteriorLights, LowFrequencyContainer, VehicleRole
 from v2x.messages.common import BTP_PORT, ITS_AID, MESSAGE_FOR_PORT, MessageId, StationType
 from v2x.messages.cpm import ObjectClassKind, PersonSubclass, VehicleSubclass
 from v2x.messages.denm import (
@@ -62,7 +62,7 @@ from v2x.stations.cpm_build import build_cpm
 from v2x.stations.denm_rules import DenmTriggers
 from v2x.transport import AirBroker, StationClient
 from v2x.transport.radio import ModelledChannel
-from v2x.transport.wire import BOX_DTYPE, POS_DTYPE
+from v2x.transport.wire import BOX_DTYPE, POS_DTYPE, TX_DTYPE
 
 RSU_ID_BASE = 0x7F00_0000
 OBU_ANTENNA_M, RSU_ANTENNA_M = 1.5, 5.0
@@ -97,6 +97,12 @@ def run_start_unix_us(clock_s: float) -> int:
     (KST) clock time."""
     t0 = dt.datetime.combine(RUN_DATE, dt.time(0, 0), tzinfo=KST)
     return int(round(t0.timestamp() * 1e6 + clock_s * 1e6))
+
+
+def _low_frequency(kind: ActorKind) -> LowFrequencyContainer:
+    """The CAM low-frequency container: the vehicle's role (buses are public transport)."""
+    role = VehicleRole.PUBLIC_TRANSPORT if kind == ActorKind.BUS else VehicleRole.DEFAULT
+    return LowFrequencyContainer(vehicle_role=role, exterior_lights=ExteriorLights(0))
 
 
 def map_anchor(spec: ScenarioSpec, net) -> LocalFrame:
@@ -154,8 +160,9 @@ class V2XStats:
 
 
 class V2XLayer:
-    """The run's V2X: see the module docstring. ``rows``: scenario actor name -> row;
-    ``hazard_rows``: rows that are stationary hazards (parked in a lane, broken down)."""
+    """The run's V2X: see the module docstring. ``state0``: the initial world state (which
+    rows are vehicles, their ids); ``hazard_rows``: rows that are stationary hazards (parked
+    in a lane, broken down); ``frame_log``: where to log every transmitted frame."""
 
     def __init__(self, spec: ScenarioSpec, net, plan: SignalPlan, state0, tree, *,
                  ego_row: int, hazard_rows=(), frame_log: str | None = None):
@@ -187,6 +194,9 @@ class V2XLayer:
         self.obu = np.asarray(is_vehicle(kinds), bool) & (
             np.ones(state0.n_actors, bool) if v.obu_vehicles else np.zeros(state0.n_actors, bool))
         self.obu[ego_row] = True
+        # GN addresses carry the sender's station type
+        self._stype = {self.station_id(state0, r): int(STATION_TYPE[ActorKind(int(k))])
+                       for r, k in enumerate(kinds.tolist())}
         self.hazard = np.zeros(state0.n_actors, bool)
         self.hazard[list(hazard_rows)] = True
         self.cam_timers = CamTimers.new(state0.n_actors)
@@ -250,8 +260,6 @@ class V2XLayer:
             self.client.send(t, senders, xs, ys, zs, pw, frames)
             self.stats.bytes_sent += sum(len(f) for f in frames)
             if self.log is not None:
-                from v2x.transport.wire import TX_DTYPE
-
                 rec = np.zeros(len(frames), TX_DTYPE)
                 rec["tx_time_us"], rec["sender"] = t, senders
                 rec["x"], rec["y"], rec["z"], rec["power_dbm"] = xs, ys, zs, pw
@@ -289,7 +297,9 @@ class V2XLayer:
                         speed_mps=float(min(max(state.speed[r], 0.0), 163.8)),
                         longitudinal_acceleration_mps2=float(np.clip(state.accel[r], -16, 16)),
                         vehicle_length_m=float(min(state.length[r], 102.2)),
-                        vehicle_width_m=float(min(state.width[r], 6.1)))
+                        vehicle_width_m=float(min(state.width[r], 6.1)),
+                        low_frequency=_low_frequency(ActorKind(int(state.kind[r])))
+                        if lf[r] else None)
                     for r, la, lo in zip(rows.tolist(), np.atleast_1d(lat), np.atleast_1d(lon))]
             for r, payload in zip(rows.tolist(), encode_many(cams)):
                 out.append((self.station_id(state, r), float(state.x[r]), float(state.y[r]),
@@ -371,7 +381,7 @@ class V2XLayer:
     def _frame(self, t, sid, x, y, payload, mtype) -> bytes:
         lat, lon = self.frame.to_latlon(x, y)
         rsu = sid >= RSU_ID_BASE
-        stype = StationType.ROAD_SIDE_UNIT if rsu else StationType.PASSENGER_CAR
+        stype = StationType.ROAD_SIDE_UNIT if rsu else self._stype.get(sid, 0)
         pv = PositionVector(gn_address=gn_address_for(sid, int(stype)),
                             timestamp_ms=self.clock.its_ms(t) % (1 << 32),
                             lat_deg=lat, lon_deg=lon)
