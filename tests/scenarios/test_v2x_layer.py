@@ -51,3 +51,18 @@ def test_an_rsu_message_kav_cannot_send_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match=r"v2x.rsus\[0\] \(rsu_junction_1_1\).*IVIM"):
         run(bad, seed=0, out=tmp_path / "bad", duration_s=0.5, quiet=True)
     assert not (tmp_path / "bad").exists()
+
+
+def test_kav_v2x_pcap_from_a_run_folder(tmp_path, capsys):
+    from scenarios.cli import main
+    from v2x.pcap import read_pcap
+
+    run(load_any("pg-coop-occl"), seed=0, out=tmp_path / "r", duration_s=0.5, quiet=True)
+    n_logged = len(_frames(tmp_path / "r")[1])
+    assert main(["v2x", "pcap", str(tmp_path / "r"), "-o", str(tmp_path / "a.pcap")]) == 0
+    assert f"wrote {n_logged} frames" in capsys.readouterr().out
+    assert len(read_pcap(tmp_path / "a.pcap")) == n_logged
+    # a run without V2X has no frame log: a clear error, nothing written
+    assert main(["v2x", "pcap", str(tmp_path), "-o", str(tmp_path / "b.pcap")]) == 2
+    assert "no V2X frame log" in capsys.readouterr().err
+    assert not (tmp_path / "b.pcap").exists()
