@@ -1,12 +1,13 @@
 """Hand-written COER for the one signed-data shape kav's :class:`~v2x.security.Signer` emits.
 
-Why: pycrate's generic COER codec costs ~150-250 us per encode or decode of an
-``Ieee1609Dot2Data``, several times the ECDSA itself, and a simulated run signs and verifies
-thousands of messages. The shape kav sends is fixed, so its bytes can be written and read
-directly. pycrate stays the reference: :func:`encode_tbs`/:func:`encode_signed` are tested
-byte-identical to it, and :func:`parse_signed` only *recognises* this shape (anything else,
-including every non-canonical variant, returns None so the caller falls back to pycrate,
-which keeps deciding what is malformed and why).
+Why: pycrate's generic COER codec costs ~70-260 us per encode or decode (2-3 of them per
+signed or verified message), several times the ECDSA itself, and a simulated run signs and
+verifies thousands of messages; this module does the same in ~2 us. The shape kav sends
+is fixed, so its bytes can be written and read directly. pycrate stays the reference:
+:func:`encode_tbs`/:func:`encode_signed` are tested byte-identical to it, and
+:func:`parse_signed` only *recognises* this shape (anything else, including every
+non-canonical variant, returns None so the caller falls back to pycrate, which keeps
+deciding what is malformed and why).
 
 The shape, with the COER bytes each part produces (IEEE 1609.2-2016 / TS 103 097 ASN.1)::
 
