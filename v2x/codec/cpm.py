@@ -50,6 +50,25 @@ def _unsupported(what: str):
 
 
 # ------------------------------------------------------------------------------ encoder
+# PerceivedObject's measured values in wire order, shared by encoder and decoder:
+# (value spec, confidence spec, value field, confidence field, optional-bit index or None
+# when always present)
+_MEASURED = (
+    (m.DISTANCE, m.DISTANCE_CONFIDENCE, "x_distance_m", "x_distance_confidence_m", None),
+    (m.DISTANCE, m.DISTANCE_CONFIDENCE, "y_distance_m", "y_distance_confidence_m", None),
+    (m.DISTANCE, m.DISTANCE_CONFIDENCE, "z_distance_m", "z_distance_confidence_m", 3),
+    (m.SPEED_EXTENDED, m.SPEED_CONFIDENCE, "x_speed_mps", "x_speed_confidence_mps", None),
+    (m.SPEED_EXTENDED, m.SPEED_CONFIDENCE, "y_speed_mps", "y_speed_confidence_mps", None),
+    (m.ANGLE, m.ANGLE_CONFIDENCE, "yaw_angle_rad", "yaw_angle_confidence_rad", 8),
+    (m.DIMENSION, m.DISTANCE_CONFIDENCE, "planar_dimension1_m",
+     "planar_dimension1_confidence_m", 9),
+    (m.DIMENSION, m.DISTANCE_CONFIDENCE, "planar_dimension2_m",
+     "planar_dimension2_confidence_m", 10),
+    (m.DIMENSION, m.DISTANCE_CONFIDENCE, "vertical_dimension_m",
+     "vertical_dimension_confidence_m", 11),
+)
+
+
 def encode_cpm(cpm: m.CPM) -> bytes:
     """UPER bytes of ``cpm`` (ItsPduHeader + CollectivePerceptionMessage)."""
     return _encode(cpm).to_bytes()
@@ -218,21 +237,8 @@ def _enc_object(w: BitWriter, o: m.PerceivedObject, p: str) -> None:
         w.constrained_int(o.object_age_ms, 0, 1500)
     if present[2]:
         w.constrained_int(o.object_confidence_pct, 0, 101)
-    dc = m.DISTANCE_CONFIDENCE
-    pairs = [  # (value spec, confidence spec, value field, confidence field, sent?)
-        (m.DISTANCE, dc, "x_distance_m", "x_distance_confidence_m", True),
-        (m.DISTANCE, dc, "y_distance_m", "y_distance_confidence_m", True),
-        (m.DISTANCE, dc, "z_distance_m", "z_distance_confidence_m", present[3]),
-        (m.SPEED_EXTENDED, m.SPEED_CONFIDENCE, "x_speed_mps", "x_speed_confidence_mps", True),
-        (m.SPEED_EXTENDED, m.SPEED_CONFIDENCE, "y_speed_mps", "y_speed_confidence_mps", True),
-        (m.ANGLE, m.ANGLE_CONFIDENCE, "yaw_angle_rad", "yaw_angle_confidence_rad", present[8]),
-        (m.DIMENSION, dc, "planar_dimension1_m", "planar_dimension1_confidence_m", present[9]),
-        (m.DIMENSION, dc, "planar_dimension2_m", "planar_dimension2_confidence_m", present[10]),
-        (m.DIMENSION, dc, "vertical_dimension_m", "vertical_dimension_confidence_m",
-         present[11]),
-    ]
-    for spec, conf, name, conf_name, sent in pairs:
-        if sent:
+    for spec, conf, name, conf_name, bit in _MEASURED:
+        if bit is None or present[bit]:
             _put(w, spec, getattr(o, name), f"{p}.{name}")
             _put(w, conf, getattr(o, conf_name), f"{p}.{conf_name}")
     if present[12]:
@@ -401,21 +407,8 @@ def _dec_object(r: BitReader) -> m.PerceivedObject:
         f["object_age_ms"] = r.constrained_int(0, 1500)
     if present[2]:
         f["object_confidence_pct"] = r.constrained_int(0, 101)
-    dc = m.DISTANCE_CONFIDENCE
-    pairs = [  # (value spec, confidence spec, value field, confidence field, present?)
-        (m.DISTANCE, dc, "x_distance_m", "x_distance_confidence_m", True),
-        (m.DISTANCE, dc, "y_distance_m", "y_distance_confidence_m", True),
-        (m.DISTANCE, dc, "z_distance_m", "z_distance_confidence_m", present[3]),
-        (m.SPEED_EXTENDED, m.SPEED_CONFIDENCE, "x_speed_mps", "x_speed_confidence_mps", True),
-        (m.SPEED_EXTENDED, m.SPEED_CONFIDENCE, "y_speed_mps", "y_speed_confidence_mps", True),
-        (m.ANGLE, m.ANGLE_CONFIDENCE, "yaw_angle_rad", "yaw_angle_confidence_rad", present[8]),
-        (m.DIMENSION, dc, "planar_dimension1_m", "planar_dimension1_confidence_m", present[9]),
-        (m.DIMENSION, dc, "planar_dimension2_m", "planar_dimension2_confidence_m", present[10]),
-        (m.DIMENSION, dc, "vertical_dimension_m", "vertical_dimension_confidence_m",
-         present[11]),
-    ]
-    for spec, conf, name, conf_name, sent in pairs:
-        if sent:
+    for spec, conf, name, conf_name, bit in _MEASURED:
+        if bit is None or present[bit]:
             f[name], f[conf_name] = _get(r, spec), _get(r, conf)
     if f.get("yaw_angle_rad", 0) is None:  # an unavailable yaw is carried as absent
         f["yaw_angle_confidence_rad"] = None
