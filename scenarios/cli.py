@@ -2,6 +2,13 @@
 
     kav run ID|FILE.toml|FILE.xosc [--seed N] [--out DIR] [--planner NAME|module:Class]
             [--duration S] [--param NAME=VALUE ...] [--no-v2x] [--pcap FILE.pcap]
+            [--gif] [--no-record] [--key KEY.pem]
+        exit status: 0 the run completed (verdict PASS or FAIL, see result.json),
+        3 verdict ERROR (the run broke or cannot be judged), 1/2 bad input
+    kav replay RECORDING.mcap [--out DIR] [--no-gif]   re-render from the file alone
+    kav replay RECORDING.mcap --verify [--trusted-key HEX|PUB.pem]
+        check the file (hash chain, signature) and re-simulate it step by step:
+        exit 0 every step matches, 1 a step differs or the file was altered, 2 unreadable
     kav v2x pcap RUN_DIR|FRAMES.kavlog -o FILE.pcap   every transmitted V2X frame
     kav scenarios                       list the catalogue (id, zone, what it tests)
     kav map ZONE|BUILDER --plot FILE.png
@@ -40,6 +47,21 @@ def _parser() -> argparse.ArgumentParser:
                    help="switch every V2X radio off (compare with the cooperative run)")
     r.add_argument("--pcap", type=Path, default=None,
                    help="also write every transmitted V2X frame as a pcap file")
+    r.add_argument("--gif", action="store_true",
+                   help="also write replay.gif, the bird's-eye animation")
+    r.add_argument("--no-record", action="store_true", help="do not write recording.mcap")
+    r.add_argument("--key", type=Path, default=None,
+                   help="Ed25519 private key (PEM) signing the recording (default: "
+                        "$KAV_SIGNING_KEY, else one created in ~/.config/kav/)")
+    rp = sub.add_parser("replay", help="re-render or verify a run from its recording")
+    rp.add_argument("recording", type=Path, help="a recording.mcap (or its run folder)")
+    rp.add_argument("--verify", action="store_true",
+                    help="check the file and re-simulate it, comparing every step")
+    rp.add_argument("--out", type=Path, default=None,
+                    help="where re-rendered files go (default <recording folder>/replay/)")
+    rp.add_argument("--no-gif", action="store_true", help="skip the animation")
+    rp.add_argument("--trusted-key", default=None,
+                    help="the signer's public key: 64 hex digits or a PEM file")
     v = sub.add_parser("v2x", help="V2X tools")
     vs = v.add_subparsers(dest="v2x_command", required=True)
     vp = vs.add_parser("pcap", help="turn a run's V2X frame log into a Wireshark capture")
@@ -106,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         return _map(args)
     if args.command == "v2x":
         return _v2x_pcap(args)
+    if args.command == "replay":
+        return _replay(args)
     try:
         params = dict(_split(p) for p in getattr(args, "param", []))
         spec = load_any(args.scenario, params)
@@ -130,11 +154,61 @@ def main(argv: list[str] | None = None) -> int:
     if args.duration is not None and not args.duration > 0:
         return _fail("--duration must be > 0", 2)
     try:
-        run(spec, seed=args.seed, out=args.out, planner_name=args.planner,
-            duration_s=args.duration, quiet=args.quiet, v2x=not args.no_v2x, pcap=args.pcap)
+        result = run(spec, seed=args.seed, out=args.out, planner_name=args.planner,
+                     duration_s=args.duration, quiet=args.quiet, v2x=not args.no_v2x,
+                     pcap=args.pcap, source=_source(args.scenario, params),
+                     record=not args.no_record, gif=Path("replay.gif") if args.gif else None,
+                     key_path=args.key)
     except (MapError, KeyError, TypeError, ValueError, OSError) as exc:
         return _fail(f"error: {exc.args[0] if exc.args else exc}", 1)
+    return 3 if result.verdict == "ERROR" else 0
+
+
+def _source(ref: str, params: dict) -> dict:
+    from scenarios.recording import catalog_source, file_source
+
+    path = Path(ref)
+    if path.suffix.lower() in (".toml", ".xosc"):
+        return file_source(path, params)
+    return catalog_source(ref, params)
+
+
+def _replay(args) -> int:
+    from scenarios.replay import render, verify
+    from sim.recorder import RecordingError
+
+    path = args.recording / "recording.mcap" if args.recording.is_dir() else args.recording
+    if not path.is_file():
+        return _fail(f"error: {path}: no such recording", 2)
+    try:
+        if args.verify:
+            key = _public_key(args.trusted_key) if args.trusted_key else None
+            rep = verify(path, key, progress=None)
+            for p in rep.problems:
+                print(f"kav: {path}: {p}", file=sys.stderr)
+            if rep.ok:
+                print(f"kav: {path}: verified: {rep.steps_compared} steps re-simulated, every "
+                      f"state-history hash matches; hash chain and signature intact")
+                return 0
+            return 1
+        out = args.out or path.parent / "replay"
+        files = render(path, out, gif=not args.no_gif)
+    except RecordingError as exc:
+        return _fail(f"error: {exc}", 2)
+    except (KeyError, ValueError, OSError) as exc:
+        return _fail(f"error: {path}: {exc}", 2)
+    print("kav: wrote " + ", ".join(str(f) for f in files))
     return 0
+
+
+def _public_key(text: str) -> bytes:
+    """64 hex digits or a PEM public-key file -> raw 32-byte Ed25519 key."""
+    if len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text):
+        return bytes.fromhex(text)
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_public_key(Path(text).read_bytes())
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def _v2x_pcap(args) -> int:

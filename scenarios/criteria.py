@@ -1,17 +1,18 @@
 """Pass criteria: the metric vocabulary scenario files may name, and their evaluation.
 
-A criterion compares one number measured over a run with a threshold. Metrics whose
-evaluator exists are computed from the run's :class:`Trace`; the rest (rule-compliance and
-surrogate-safety metrics of shared/design/metrics.md, issue 6) are recognised so scenario
-files can state them now, and are reported as ``not_evaluated`` -- a verdict with any such
-criterion is ``incomplete``, never ``pass``.
+A criterion compares one number measured over a run with a threshold. Some numbers are
+computed here from the run's :class:`Trace`; most come from the run-loop metrics of
+:mod:`sim.metrics` (``Trace.reports``). Names without an evaluator (the take-over / MRM /
+remote-assistance timings, which need an HMI model kav's stack does not have yet) are
+recognised so scenario files can state them, and are reported as ``not_evaluated``: such a
+run cannot be judged, and its verdict is ERROR, never PASS.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,6 +49,8 @@ class Trace:
     goal_xy: tuple[float, float]
     parked_rows: tuple[int, ...] = ()
     stale_spat_used: int = 0
+    reports: dict = field(default_factory=dict)  # sim.metrics reports by metric name
+    hazard_s: float | None = None  # [s] when the ego first held a V2X hazard warning (DENM)
 
 
 def _corners(x, y, yaw, length, width) -> np.ndarray:
@@ -144,6 +147,34 @@ def _mean_speed_kmh(tr: Trace, actor: str | None) -> float:
     return float(dist / span * 3.6) if span > 0 else 0.0
 
 
+def _decel_onset(tr: Trace, actor: str | None) -> float:
+    """[s] from the first V2X hazard warning the ego held to the first step after it where
+    the ego brakes (longitudinal accel <= -0.5 m/s^2); inf when it never did (or no warning
+    ever arrived, which a scenario that expects one must count as a failure)."""
+    if tr.hazard_s is None:
+        return math.inf
+    acc = _ego(tr, "accel")
+    after = np.nonzero((tr.t_s >= tr.hazard_s) & (acc <= -0.5))[0]
+    return float(tr.t_s[after[0]] - tr.hazard_s) if len(after) else math.inf
+
+
+def _reported(metric: str, value: str) -> Evaluator:
+    """Evaluator reading ``value`` of the run-loop metric ``metric`` (``value:<row>`` when the
+    criterion names an actor)."""
+
+    def read(tr: Trace, actor: str | None) -> float:
+        rep = tr.reports.get(metric)
+        if rep is None:
+            raise KeyError(f"metric {metric!r} did not run")
+        key = value if actor is None else f"{value}:{tr.rows[actor]}"
+        if key not in rep.values:
+            raise KeyError(f"metric {metric!r} has no value {key!r}")
+        return float(rep.values[key])
+
+    return read
+
+
+
 Evaluator = Callable[[Trace, "str | None"], float]
 
 
@@ -186,26 +217,47 @@ METRICS: dict[str, Metric] = {
                         lambda tr, a: _min_over(tr, a, ttc)),
     "pedestrian_clearance_m": Metric("m", "smallest gap between the ego and a pedestrian",
                                      _pedestrian_clearance),
-    "red_light_entries": Metric("count", "ego crossings of a stop line on red",
-                                lambda tr, a: float(tr.red_light_entries)),
-    # named now, evaluated by the metrics package (issue 6)
-    "pet_s": Metric("s", "post-encroachment time at the conflict zone"),
-    "min_time_gap_s": Metric("s", "smallest time gap to the lead vehicle (R157)"),
-    "rtor_without_full_stop": Metric("count", "right turns on red without a full stop"),
-    "red_arrow_violations": Metric("count", "right turns against a red arrow"),
+    "red_light_entries": Metric("count", "ego stop-line crossings on red, or on a yellow it "
+                                         "could have stopped for (Korean yellow formula)",
+                                _reported("signal_compliance", "red_light_entries")),
+    "pet_s": Metric("s", "post-encroachment time at the conflict zone",
+                    _reported("surrogate", "pet_s")),
+    "min_time_gap_s": Metric("s", "smallest time gap to the lead vehicle (R157)",
+                             _reported("r157", "min_time_gap_s")),
+    "rtor_without_full_stop": Metric("count", "right turns on red without a full stop",
+                                     _reported("signal_compliance", "rtor_without_full_stop")),
+    "red_arrow_violations": Metric("count", "right turns against a red arrow",
+                                   _reported("signal_compliance", "red_arrow_violations")),
     "crosswalk_yield_violations": Metric("count", "crosswalk entries while a pedestrian "
-                                                  "crosses or is about to"),
+                                                  "crosses or is about to",
+                                         _reported("crosswalk_compliance",
+                                                   "crosswalk_yield_violations")),
     "child_zone_stop_violations": Metric("count", "unsignalised child-zone crosswalks passed "
-                                                  "without a full stop"),
-    "uturn_violations": Metric("count", "U-turns outside their plate condition"),
-    "bus_lane_violations": Metric("count", "bus-lane driving inside its hours"),
-    "bus_stop_stops": Metric("count", "stops inside a bus stop or bus lane"),
+                                                  "without a full stop",
+                                         _reported("crosswalk_compliance",
+                                                   "child_zone_stop_violations")),
+    "uturn_violations": Metric("count", "U-turns outside their plate condition",
+                               _reported("signal_compliance", "uturn_violations")),
+    "bus_lane_violations": Metric("count", "bus-lane driving inside its hours",
+                                  _reported("lane_compliance", "bus_lane_violations")),
+    "bus_stop_stops": Metric("count", "stops inside a bus stop or bus lane",
+                             _reported("lane_compliance", "bus_stop_stops")),
+    "decel_onset_s": Metric("s", "time from a warning (DENM) to the ego starting to brake",
+                            _decel_onset),
+    "lateral_error_m": Metric("m", "largest lateral deviation from the lane centre",
+                              _reported("progress", "lateral_error_m")),
+    "solid_line_crossings": Metric("count", "crossings of solid lane lines",
+                                   _reported("lane_compliance", "solid_line_crossings")),
+    "max_drac_mps2": Metric("m/s^2", "largest deceleration rate needed to avoid a collision",
+                            _reported("surrogate", "max_drac_mps2")),
+    "at_fault_collisions": Metric("count", "ego collisions the ego is to blame for",
+                                  _reported("collisions", "at_fault_collisions")),
+    "max_impact_speed_mps": Metric("m/s", "highest relative speed at an ego collision",
+                                   _reported("collisions", "max_impact_speed_mps")),
+    # named, not evaluated: kav's stack has no take-over / MRM / remote-assistance HMI yet
     "takeover_lead_s": Metric("s", "time from takeover request to the ODD boundary"),
     "mrm_latency_s": Metric("s", "time from unanswered request / ODD exit to MRM start"),
     "odd_exits_autonomous": Metric("count", "boundary crossings in autonomous mode"),
-    "decel_onset_s": Metric("s", "time from a warning (DENM) to the ego starting to brake"),
-    "lateral_error_m": Metric("m", "largest lateral deviation from the lane centre"),
-    "solid_line_crossings": Metric("count", "crossings of solid lane lines"),
     "remote_assist_request_s": Metric("s", "time from a full block to the assistance request"),
     "stale_spat_used": Metric("count", "signal messages older than 1 s acted upon",
                               lambda tr, a: float(tr.stale_spat_used)),
@@ -221,10 +273,18 @@ def evaluate(criteria, tr: Trace) -> list[dict]:
         rec = {"name": c.name, "metric": c.metric, "actor": c.actor,
                "expected": f"{c.op} {c.threshold:g} {c.unit or m.unit}".strip(),
                "actual": None, "status": "not_evaluated"}
-        if m.evaluate is not None:
-            value = float(m.evaluate(tr, c.actor))
-            rec["actual"] = value
-            rec["status"] = "pass" if _holds(value, c.op, c.threshold) else "fail"
+        if m.evaluate is None:
+            rec["reason"] = f"kav has no evaluator for {c.metric!r} yet"
+        else:
+            try:
+                value = float(m.evaluate(tr, c.actor))
+            except KeyError as exc:  # the metric that measures it did not run
+                rec["reason"] = str(exc.args[0])
+                value = None
+            if value is not None:
+                rec["actual"] = value
+                rec["status"] = "pass" if _holds(value, c.op, c.threshold) else "fail"
+        rec["success"] = rec["status"] == "pass"  # ScenarioRunner's field
         out.append(rec)
     return out
 
@@ -232,12 +292,3 @@ def evaluate(criteria, tr: Trace) -> list[dict]:
 def _holds(value: float, op: str, threshold: float) -> bool:
     return {"<=": value <= threshold, ">=": value >= threshold, "<": value < threshold,
             ">": value > threshold, "==": value == threshold}[op]
-
-
-def verdict(records: list[dict]) -> str:
-    """``fail`` if any evaluated criterion failed, else ``incomplete`` if any was not
-    evaluated, else ``pass``."""
-    statuses = {r["status"] for r in records}
-    if "fail" in statuses:
-        return "fail"
-    return "incomplete" if "not_evaluated" in statuses else "pass"

@@ -1,4 +1,4 @@
-"""One closed-loop run: map -> engine -> ego planner + NPC traffic -> outputs.
+"""One closed-loop run: map -> engine -> ego planner + NPC traffic -> metrics -> outputs.
 
 A run is a pure function of (scenario, map, seed, code version): every random draw comes
 from ``RngTree(seed)``, and the state history is hashed step by step (each step's digest
@@ -7,22 +7,20 @@ chained to the previous hash), so two runs agree exactly iff their final hashes 
 
 from __future__ import annotations
 
-import hashlib
 import math
-import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from planners.base import PlannerInit, PlannerInput, RuleContext, SensorRequest
+from planners.base import PlannerInit, PlannerInput, RuleContext
 from planners.registry import default_registry
-from scenarios.criteria import Trace, evaluate, verdict
 from scenarios.director import Director
-from scenarios.map_registry import map_text
-from scenarios.outputs import RunFolder, atomic_write_text, write_json
+from scenarios.evaluation import Evaluation, evaluate_run, run_context
+from scenarios.loop import ClosedLoop, CollisionEvent, History, Observer, Sensing
 from scenarios.setup import EGO_ROW, build_world, with_bus_hours
 from scenarios.spec import ScenarioSpec
 from scenarios.version import code_version
@@ -30,56 +28,14 @@ from sim.actions import Actions
 from sim.actors import KIND_PROPS, ActorKind
 from sim.collision import detect_collisions
 from sim.engines.embedded import EmbeddedConfig, EmbeddedEngine
+from sim.metrics.registry import MetricSet, default_metrics
 from sim.rng import RngTree
 from sim.roadnet.loader import load_network
 from sim.roadnet.queries import route_offsets
-from sim.traffic._kernels import _lane_value_at
-from sim.traffic.signals import SIG_RED, SignalTiming
+from sim.traffic.signals import SignalTiming
 
-
-@dataclass(frozen=True)
-class CollisionEvent:
-    """Onset of contact between two actors (boxes overlapping after not overlapping)."""
-
-    time_s: float
-    actor_a: int
-    actor_b: int
-    row_a: int
-    row_b: int
-    kind_a: str
-    kind_b: str
-    x: float
-    y: float
-    relative_speed: float  # [m/s] |v_a - v_b| as vectors
-    involves_ego: bool
-
-
-@dataclass
-class History:
-    """Per-step values for pictures and criteria: (n_steps+1, n_actors) arrays."""
-
-    x: np.ndarray
-    y: np.ndarray
-    yaw: np.ndarray
-    speed: np.ndarray
-    accel: np.ndarray
-    valid: np.ndarray
-    kind: np.ndarray
-
-    @staticmethod
-    def empty(steps: int, state) -> History:
-        n = state.n_actors
-        f = [np.zeros((steps + 1, n), np.float64) for _ in range(5)]
-        return History(*f, np.zeros((steps + 1, n), bool), state.kind.copy())
-
-    def record(self, k: int, state) -> None:
-        self.x[k], self.y[k], self.yaw[k] = state.x, state.y, state.yaw
-        self.speed[k], self.accel[k], self.valid[k] = state.speed, state.accel, state.valid
-
-    def upto(self, k: int) -> History:
-        return History(self.x[:k], self.y[:k], self.yaw[:k], self.speed[:k], self.accel[:k],
-                       self.valid[:k], self.kind)
-
+__all__ = ["EGO_ROW", "FRAME_LOG", "CollisionEvent", "History", "RunResult", "Sensing",
+           "simulate"]
 
 @dataclass
 class RunResult:
@@ -98,9 +54,17 @@ class RunResult:
     map: dict
     storyboard: list[dict] = field(default_factory=list)
     criteria: list[dict] = field(default_factory=list)
-    verdict: str = "pass"
+    verdict: str = "PASS"  # PASS / FAIL / ERROR (the run itself broke, or cannot be judged)
+    error: str | None = None  # why the verdict is ERROR
     parameters: dict = field(default_factory=dict)
     v2x: dict | None = None  # what went over the air (None: no V2X in this run)
+    scores: dict = field(default_factory=dict)  # carla_lb2, carla_lb21, nuplan
+    infractions: list[dict] = field(default_factory=list)  # every metric event, time order
+    metrics: dict = field(default_factory=dict)  # metric -> value name -> number
+    terminated: dict | None = None  # the event that ended the run early, if any
+    stage_time_s: dict = field(default_factory=dict)  # loop wall time per stage [s]
+    title: str = ""
+    recording: dict | None = None  # path, final hash, signing key fingerprint
     code_version: dict = field(default_factory=code_version)
 
     def to_json(self) -> dict:
@@ -115,8 +79,10 @@ def _json_safe(obj):
     """JSON has no infinity or NaN: a metric that is infinite (a stop error of a vehicle
     that never came to rest, a TTC with nobody closing in) is written as the string
     "inf" / "-inf" / "nan", so result.json stays strict JSON and says what happened."""
-    if isinstance(obj, float) and not math.isfinite(obj):
+    if isinstance(obj, (float, np.floating)) and not math.isfinite(obj):
         return "nan" if obj != obj else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, np.generic):
+        return obj.item()
     if isinstance(obj, dict):
         return {k: _json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -127,11 +93,16 @@ def _json_safe(obj):
 def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | None = None,
              duration_s: float | None = None,
              progress: Callable[[str], None] | None = None, *, v2x: bool = True,
-             v2x_log: Path | None = None) -> tuple[RunResult, History, object]:
+             v2x_log: Path | None = None,
+             observer: Observer | None = None) -> tuple[RunResult, History, object]:
     """Run ``spec`` on the map at ``map_path``; returns (result, history, network).
 
     ``v2x``: run the scenario's V2X stations (False: as if no station had a radio);
-    ``v2x_log``: where to write every transmitted frame (:mod:`v2x.framelog`)."""
+    ``v2x_log``: where to write every transmitted frame (:mod:`v2x.framelog`);
+    ``observer``: called with every hashed state (the recorder, ``kav replay --verify``).
+    Set-up errors (map, scenario, planner name) raise; anything that breaks once the loop
+    runs makes the result's verdict ERROR, with the step and the reason, and what was
+    simulated until then."""
     t_wall = time.perf_counter()
     net = load_network(map_path)
     if spec.bus_lane_hours is not None:
@@ -154,6 +125,11 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
                        rules=RuleContext(bus_lane_exempt=ego_kind == ActorKind.BUS))
     planner.initialize(init)
     sense = Sensing(planner.sensors, net, tree.child("sensors"))
+    steps = int(round((duration_s or spec.duration_s) * 1e6 / spec.dt_us))
+    dt = spec.dt_us / 1e6
+    ctx = run_context(spec, net, engine.plan, world, ego_kind, steps * dt)
+    metrics = MetricSet(default_metrics().create_all())
+    metrics.start(ctx, state)
     air = None
     if spec.v2x is not None and v2x:
         from scenarios.v2x_layer import V2XLayer
@@ -161,12 +137,7 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
         air = V2XLayer(spec, net, engine.plan, state, tree, ego_row=EGO_ROW,
                        hazard_rows=world.parked_rows,
                        frame_log=str(v2x_log) if v2x_log is not None else None)
-    steps = int(round((duration_s or spec.duration_s) * 1e6 / spec.dt_us))
-    dt = spec.dt_us / 1e6
     hist = History.empty(steps, state)
-    limit = np.zeros(steps + 1)
-    chain = hashlib.sha256(state.digest()).digest()
-    engine_rng = tree.child("engine")
     # Compile the kernels (first run only; cached afterwards) on a throwaway step: the step
     # is a pure function and every step draws from its own generator, so this changes
     # nothing, and the timed loop below measures simulation, not compilation.
@@ -182,180 +153,58 @@ def simulate(spec: ScenarioSpec, seed: int, map_path: Path, planner_name: str | 
                                *sense.read(0, state)))
     compile_s = time.perf_counter() - t_compile
     t_loop = time.perf_counter()
-    events: list[CollisionEvent] = []
-    base = Actions.none(n)
-    done = False
+    loop = ClosedLoop(spec, engine, director, planner, sense, air, metrics, state, hist, steps,
+                      net, Actions.none(n), progress, observer)
+    error = None
     try:
-        k, state, chain, distance, red_entries = _loop(
-            spec, engine, director, planner, sense, air, state, hist, limit, steps, dt, chain,
-            engine_rng, net, base, events, progress, t_loop)
-        done = True
+        loop.run(tree.child("engine"))
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the verdict is ERROR
+        error = (f"step {loop.k + 1} (t = {loop.k * dt:.2f} s): {type(exc).__name__}: {exc}\n"
+                 + "".join(traceback.format_exception(exc)[-6:]))
     finally:
         if air is not None:
-            air.close() if done else air.abort()
+            air.close() if error is None else air.abort()
     loop_s = time.perf_counter() - t_loop
+    k, state = loop.k, loop.state
     hist = hist.upto(k + 1)
+    hist.length, hist.width = state.length.copy(), state.width.copy()
     # the engine tracks the ego along its mission route (memory.route), whatever the planner
     along = float(route_offsets(net, mission)[int(state.memory.route_pos[EGO_ROW])]
                   + state.s[EGO_ROW])
     completion = (float(np.clip((along - mission.start_s) / mission.length, 0, 1))
                   if mission.length > 0 else 1.0)
     goal_dist = float(np.hypot(state.x[EGO_ROW] - goal_xy[0], state.y[EGO_ROW] - goal_xy[1]))
-    trace = Trace(np.arange(k + 1) * dt, hist.x, hist.y, hist.yaw, hist.speed, hist.accel,
-                  hist.valid, state.length, state.width, state.kind, EGO_ROW, world.rows,
-                  limit[:k + 1], events, red_entries, completion, goal_xy, world.parked_rows,
-                  stale_spat_used=air.stats.stale_spat_used if air is not None else 0)
-    records = evaluate(spec.criteria, trace)
+    reports = metrics.finish(state)
+    ev: Evaluation = evaluate_run(spec, ctx, reports, metrics.events, hist, loop, world,
+                                  completion, air, error)
+    hist.series = ev.series
     result = RunResult(
         scenario=spec.id, seed=int(seed), duration_s=k * dt, steps=k,
         wall_time_s=time.perf_counter() - t_wall, loop_time_s=loop_s, compile_time_s=compile_s,
-        state_history_sha256=chain.hex(), collisions=events,
-        ego={"kind": ego_kind.name, "vehicle": spec.ego.vehicle, "distance_m": float(distance),
-             "route_length_m": float(mission.length), "route_completion": completion,
-             "reached_goal": goal_dist < 5.0, "final_goal_distance_m": goal_dist},
+        state_history_sha256=loop.chain.hex(), collisions=loop.events,
+        ego={"kind": ego_kind.name, "vehicle": spec.ego.vehicle,
+             "distance_m": float(loop.distance), "route_length_m": float(mission.length),
+             "route_completion": completion, "reached_goal": goal_dist < 5.0,
+             "final_goal_distance_m": goal_dist},
         counts={"vehicles": spec.traffic.vehicles, "pedestrians": spec.traffic.pedestrians,
                 "actors": len(spec.actors)},
         planner={"name": planner.name, **planner.timings.summary()},
         map={"name": net.name, "sha256": net.sha256, "source": spec.map.label},
-        storyboard=director.log, criteria=records, verdict=verdict(records),
+        storyboard=director.log, criteria=ev.criteria, verdict=ev.verdict, error=ev.error,
         parameters=dict(spec.parameters),
         v2x=air.stats.to_json() if air is not None else None,
+        scores=ev.scores, infractions=ev.infractions, metrics=ev.metrics,
+        terminated=loop.terminal.to_json() if loop.terminal is not None else None,
+        stage_time_s={k_: round(v, 4) for k_, v in loop.stage_s.items()}, title=spec.title,
     )
     return result, hist, net
-
-
-def _loop(spec, engine, director, planner, sense, air, state, hist, limit, steps, dt, chain,
-          engine_rng, net, base, events, progress, t_loop):
-    """The closed loop proper, from step 0 until the end: returns (last step, final state,
-    state-history hash, distance driven [m], red-light entries)."""
-    active: set[tuple[int, int]] = set()
-    distance, red_entries = 0.0, 0
-    pts, ptr = net.points, net.lanes.pt_ptr
-    k = 0
-    while True:
-        state = director.update(state)
-        hist.record(k, state)
-        lane = int(state.lane[EGO_ROW])
-        limit[k] = _lane_value_at(lane, float(state.s[EGO_ROW]), ptr, pts.s, pts.speed_limit) \
-            if lane >= 0 else np.inf
-        if k == steps or director.ended_at is not None:
-            break
-        signals = engine.signals(state.time_us)
-        objects, cloud = sense.read(k, state)
-        inbox = air.step(state.time_us, state) if air is not None else ()
-        plan = planner.plan(PlannerInput(state.time_us, state, signals, objects, cloud, inbox))
-        actions = director.controls(
-            state, base.with_control(EGO_ROW, float(plan.accel), float(plan.steer)), dt)
-        prev = state
-        state = engine.step(state, actions, engine_rng.generator(k))
-        k += 1
-        chain = hashlib.sha256(chain + state.digest()).digest()
-        distance += 0.5 * (prev.speed[EGO_ROW] + state.speed[EGO_ROW]) * dt
-        red_entries += _ran_red(net, prev, state, signals)
-        pairs = detect_collisions(state).as_set()
-        for a, b in sorted(pairs - active):
-            events.append(_event(state, a, b))
-        active = pairs
-        if progress and k % int(round(10e6 / spec.dt_us)) == 0:
-            progress(f"[{state.time_us / 1e6:6.1f}/{steps * dt:.1f} s] ego "
-                     f"{state.speed[EGO_ROW] * 3.6:5.1f} km/h, {distance:6.1f} m driven, "
-                     f"{len(events)} collisions, {time.perf_counter() - t_loop:5.1f} s wall")
-    return k, state, chain, distance, red_entries
 
 
 FRAME_LOG = "v2x-frames.kavlog"
 
 
-class Sensing:
-    """Reads the sensors a planner asked for, each step from its own seeded generator."""
+def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None, **kwargs) -> RunResult:
+    """``kav run``: see :func:`scenarios.publish.run` (which writes every output file)."""
+    from scenarios.publish import run as publish_run
 
-    def __init__(self, request: SensorRequest, net, rng_tree) -> None:
-        self.request, self.net, self.rng = request, net, rng_tree
-
-    def read(self, k: int, state):
-        objects = cloud = None
-        if self.request.objects is not None:
-            from sim.sensors.objects import detect_objects
-
-            objects = detect_objects(state, self.net.structures, EGO_ROW, self.request.objects,
-                                     self.rng.child("objects").generator(k))
-        if self.request.lidar is not None:
-            from sim.sensors.lidar import scan
-
-            cloud = scan(state, self.net.structures, EGO_ROW, self.request.lidar,
-                         self.rng.child("lidar").generator(k))
-        return objects, cloud
-
-
-def _ran_red(net, prev, state, signals) -> int:
-    """1 if the ego's front bumper crossed its lane's stop line this step while every
-    movement from that lane showed red."""
-    lane = int(prev.lane[EGO_ROW])
-    if lane < 0 or not np.isfinite(net.lanes.stop_s[lane]):
-        return 0
-    nxt = [int(v) for v in net.lanes.successors(lane)]
-    new = int(state.lane[EGO_ROW])
-    half = 0.5 * float(prev.length[EGO_ROW])
-    if new == lane:
-        front = float(state.s[EGO_ROW]) + half
-    elif new in nxt:
-        front = np.inf  # already into the junction
-    else:
-        return 0  # changed lanes sideways: no line crossed on this lane
-    if not float(prev.s[EGO_ROW]) + half < net.lanes.stop_s[lane] <= front:
-        return 0
-    states = [int(signals.lanes[v]) for v in nxt]
-    return int(bool(states) and all(x == SIG_RED for x in states))
-
-
-def _event(state, a: int, b: int) -> CollisionEvent:
-    va = state.speed[a] * np.array([np.cos(state.yaw[a]), np.sin(state.yaw[a])])
-    vb = state.speed[b] * np.array([np.cos(state.yaw[b]), np.sin(state.yaw[b])])
-    return CollisionEvent(
-        time_s=state.time_us / 1e6, actor_a=int(state.actor_id[a]), actor_b=int(state.actor_id[b]),
-        row_a=int(a), row_b=int(b), kind_a=ActorKind(int(state.kind[a])).name,
-        kind_b=ActorKind(int(state.kind[b])).name,
-        x=float(0.5 * (state.x[a] + state.x[b])), y=float(0.5 * (state.y[a] + state.y[b])),
-        relative_speed=float(np.linalg.norm(va - vb)),
-        involves_ego=EGO_ROW in (a, b))
-
-
-def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
-        planner_name: str | None = None, duration_s: float | None = None,
-        quiet: bool = False, v2x: bool = True, pcap: Path | None = None) -> RunResult:
-    """Run a scenario and publish ``map.xodr``, ``bev.png`` and ``result.json`` into ``out``
-    (default ``runs/<scenario>-<seed>/``), and with V2X ``v2x-frames.kavlog`` (every frame
-    sent; ``pcap``: also written as a Wireshark capture there). ``v2x`` False runs the
-    scenario with every radio off."""
-    out = Path(out) if out is not None else Path("runs") / f"{spec.id}-{seed}"
-
-    def say(msg: str) -> None:
-        if not quiet:
-            print(msg, flush=True)
-
-    say(f"kav: {spec.id} ({spec.title}), seed {seed}, -> {out}")
-    with RunFolder(out) as stage:
-        map_path = stage / "map.xodr"
-        atomic_write_text(map_path, map_text(spec.map))
-        air_on = v2x and spec.v2x is not None
-        log = stage / FRAME_LOG if air_on else None
-        result, hist, net = simulate(spec, seed, map_path, planner_name, duration_s,
-                                     progress=say, v2x=v2x, v2x_log=log)
-        if pcap is not None and log is not None:
-            from v2x.framelog import to_pcap
-
-            to_pcap(log, Path(pcap))
-        from scenarios.bev import render_bev
-
-        render_bev(net, hist, stage / "bev.png", title=(
-            f"{spec.id}  seed {seed}  {result.duration_s:.0f} s  "
-            f"{len(result.collisions)} collisions"), ego_row=EGO_ROW)
-        write_json(stage / "result.json", result.to_json())
-    compile_note = (f", after {result.compile_time_s:.0f} s of one-time kernel compilation"
-                    if result.compile_time_s > 2.0 else "")
-    say(f"kav: simulated {result.duration_s:.0f} s in {result.loop_time_s:.1f} s "
-        f"({result.duration_s / max(result.loop_time_s, 1e-9):.0f}x real time{compile_note}); "
-        f"{len(result.collisions)} collisions; state hash "
-        f"{result.state_history_sha256[:16]}; results in {out}")
-    sys.stdout.flush()
-    return result
+    return publish_run(spec, seed, out, **kwargs)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import zmq
 
-from planners.v2x_inbox import SpatView, V2XInbox
+from planners.v2x_inbox import Hazard, SpatView, V2XInbox
 from scenarios.spec import ScenarioSpec
 from scenarios.v2x_map import intersections, spat_state
 from sim.actors import ActorKind, is_vehicle
@@ -150,13 +150,16 @@ class V2XStats:
     spat_steps: int = 0
     stale_spat_used: int = 0
     max_spat_age_s: float = 0.0
+    first_hazard_us: int | None = None  # [us] when the ego first held a DENM hazard
 
     def to_json(self) -> dict:
         return {"sent": dict(self.sent), "bytes_sent": self.bytes_sent,
                 "delivered_to_ego": self.delivered_to_ego, "accepted": self.accepted,
                 "rejected": dict(self.rejected), "spat_steps": self.spat_steps,
                 "stale_spat_used": self.stale_spat_used,
-                "max_spat_age_s": round(self.max_spat_age_s, 3)}
+                "max_spat_age_s": round(self.max_spat_age_s, 3),
+                "first_hazard_s": (None if self.first_hazard_us is None
+                                   else self.first_hazard_us / 1e6)}
 
 
 class V2XLayer:
@@ -207,6 +210,7 @@ class V2XLayer:
         self.sensor_rng = tree.child("v2x-rsu-detector")
         self.inbox = V2XInbox(net, self.frame, self.clock)
         self.stats = V2XStats()
+        self.last_frames: list[tuple[int, int, bytes]] = []
         self.log = (FrameLogWriter(frame_log, start_unix_us=self.clock.start_unix_us)
                     if frame_log else None)
 
@@ -251,6 +255,8 @@ class V2XLayer:
         for sid, x, y, _z, _power, mtype, payload in out:
             frames.append(self._frame(t, sid, x, y, payload, mtype))
             self.stats.sent[MessageId(mtype).name] += 1
+        # (station id, tx time [us], frame bytes) of this step, for the run recording
+        self.last_frames = [(int(o[0]), t, f) for o, f in zip(out, frames)]
         if frames:
             senders = np.array([o[0] for o in out], np.int64)
             xs = np.array([o[1] for o in out])
@@ -279,6 +285,8 @@ class V2XLayer:
                 self.stats.spat_steps += 1
                 self.stats.max_spat_age_s = max(self.stats.max_spat_age_s, it.age_s)
                 self.stats.stale_spat_used += int(it.age_s > 1.0)
+            elif isinstance(it, Hazard) and self.stats.first_hazard_us is None:
+                self.stats.first_hazard_us = t
         return items
 
     def _vehicle_messages(self, t, state, out) -> None:

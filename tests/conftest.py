@@ -9,6 +9,22 @@ import pytest
 DATA = Path(__file__).parent / "sim" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_key(tmp_path_factory):
+    """Runs sign their recordings with the user's key (created in ~/.config/kav on first
+    use); the tests, and every `kav` they start, use a throw-away key instead."""
+    import os
+
+    path = tmp_path_factory.mktemp("keys") / "signing-key.pem"
+    old = os.environ.get("KAV_SIGNING_KEY")
+    os.environ["KAV_SIGNING_KEY"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("KAV_SIGNING_KEY", None)
+    else:
+        os.environ["KAV_SIGNING_KEY"] = old
+
+
 @pytest.fixture(scope="session")
 def single_road_path() -> Path:
     """A hand-written 100 m road: two lanes each way, a stop line, a signal, a crosswalk,

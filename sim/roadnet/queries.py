@@ -188,3 +188,32 @@ def route(net: RoadNetwork, start_xy, goal_xy, kind: ActorKind = ActorKind.CAR,
                              f"{max_dist} m from any lane open to {ActorKind(kind).name}")
     return route_lanes(net, int(loc.lane[0]), float(loc.s[0]), int(loc.lane[1]), float(loc.s[1]),
                        allowed=allowed)
+
+
+def route_polyline(net: RoadNetwork, r: Route) -> np.ndarray:
+    """Centreline of a route from its start to its goal: (k, 2) float64 [m].
+
+    A lane change has no place on the map, so the polyline switches lanes halfway through
+    the stretch the two parallel lanes share (as fractions of their lengths); metrics use it
+    for progress and deviation, where that half-lane-width step does not matter."""
+    ln, pts = net.lanes, net.points
+    k = len(r.lanes)
+    lo, hi = np.zeros(k), np.ones(k)
+    lo[0] = r.start_s / max(float(ln.length[r.lanes[0]]), 1e-9)
+    hi[-1] = r.goal_s / max(float(ln.length[r.lanes[-1]]), 1e-9)
+    for i in range(1, k):
+        if r.lane_change[i]:
+            cut = 0.5 * (lo[i - 1] + hi[i])
+            hi[i - 1] = lo[i] = cut
+    parts = []
+    for i, lane in enumerate(r.lanes.tolist()):
+        sl = net.lane_points(lane)
+        s = pts.s[sl] / max(float(ln.length[lane]), 1e-9)
+        keep = (s >= lo[i] - 1e-9) & (s <= hi[i] + 1e-9)
+        parts.append(np.stack([pts.x[sl][keep], pts.y[sl][keep]], axis=1))
+    xy = np.concatenate(parts) if parts else np.zeros((0, 2))
+    if len(xy) == 0:
+        raise RouteError(f"{net.source}: the route has no centreline points")
+    # drop repeated points where one lane ends and its successor starts
+    step = np.r_[True, np.hypot(*np.diff(xy, axis=0).T) > 1e-6]
+    return xy[step]

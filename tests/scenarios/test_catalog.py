@@ -57,13 +57,17 @@ def test_scenario_runs_to_its_end_with_the_baseline_ego(sid, tmp_path_factory):
     result, hist, _ = simulate(spec, 0, Path(_map_file(spec.map.label, str(tmp))))
     ended = [e for e in result.storyboard if e["element"] == "storyboard"]
     end_s = ended[0]["time_s"] if ended else spec.duration_s
+    if result.terminated is not None:  # CARLA's terminating events end a run early
+        assert result.terminated["terminal"] and result.verdict == "FAIL"
+        end_s = min(end_s, result.terminated["time_s"])
     assert result.duration_s == pytest.approx(end_s)
     assert result.ego["distance_m"] > 10.0  # the baseline ego really drove
     named = {e["name"] for e in result.storyboard if e["element"] == "event"}
     all_events = {e.name for act in spec.acts for e in act.events}
-    assert named == all_events, f"events that never fired: {all_events - named}"
+    if result.terminated is None:
+        assert named == all_events, f"events that never fired: {all_events - named}"
     assert {c["name"] for c in result.criteria} == {c.name for c in spec.criteria}
-    assert result.verdict in ("pass", "fail", "incomplete")
+    assert result.verdict in ("PASS", "FAIL", "ERROR")
 
 
 @pytest.mark.parametrize("builder", sorted({s.map.builder for s in CATALOG if s.map.builder}))

@@ -29,7 +29,8 @@ def short_run(tmp_path_factory):
 
 def test_run_writes_result_picture_and_map(short_run):
     out, proc = short_run
-    assert {p.name for p in out.iterdir()} == {"result.json", "bev.png", "map.xodr"}
+    assert {p.name for p in out.iterdir()} == {"result.json", "bev.png", "map.xodr",
+                                               "junit.xml", "recording.mcap", "report.html"}
     res = json.loads((out / "result.json").read_text())
     assert res["scenario"] == "sangam-grid-demo" and res["seed"] == 3
     assert res["duration_s"] == 6.0 and res["steps"] == 120
@@ -40,7 +41,7 @@ def test_run_writes_result_picture_and_map(short_run):
     assert res["code_version"]["dependencies"]["numpy"]
     assert len(res["state_history_sha256"]) == 64
     assert res["counts"] == {"vehicles": 150, "pedestrians": 40, "actors": 0}
-    assert res["verdict"] == "pass" and {c["status"] for c in res["criteria"]} == {"pass"}
+    assert res["verdict"] == "PASS" and {c["status"] for c in res["criteria"]} == {"pass"}
     assert (out / "bev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "[   5.0/6.0 s]" not in proc.stdout  # progress every 10 s of simulated time
     assert "results in" in proc.stdout
