@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from mcap.records import Attachment, Channel, Message
+from mcap.records import Attachment, Channel, Message, Metadata
 from mcap.stream_reader import StreamReader
 
 from sim.recorder.state_codec import decode_state
@@ -96,14 +96,14 @@ def read_recording(path) -> Recording:
             break
         if isinstance(rec, Channel):
             topics[rec.id] = rec.topic
+        elif isinstance(rec, Metadata) and rec.name == "kav.manifest" and manifest_bytes is None:
+            manifest_bytes = rec.metadata.get("json", "").encode("utf-8")
         elif isinstance(rec, Attachment):
             attachments[rec.name] = bytes(rec.data)
         elif isinstance(rec, Message):
             topic = topics.get(rec.channel_id, "?")
             data = bytes(rec.data)
-            if topic == "/kav/manifest" and manifest_bytes is None:
-                manifest_bytes = data
-            elif topic == "/kav/step":
+            if topic == "/kav/step":
                 try:
                     steps.append(_step(data, pending))
                 except (ValueError, KeyError, TypeError) as exc:
@@ -120,7 +120,8 @@ def read_recording(path) -> Recording:
             else:
                 pending.append((topic, data))
     if manifest_bytes is None:
-        raise RecordingError(f"{path}: not a kav recording (no manifest; {read_error or 'empty'})")
+        raise RecordingError(f"{path}: not a kav recording, or cut off before its manifest "
+                             f"({read_error or 'no manifest'})")
     manifest = _loads(manifest_bytes, "manifest")
     summary = _loads(summary_bytes, "summary") if summary_bytes is not None else None
     pub = manifest.get("public_key")
@@ -203,7 +204,8 @@ def verify_integrity(path, trusted_public_key: bytes | None = None) -> Integrity
         problems.append(crc)
     if rec.read_error is not None:
         last = rec.steps[-1].k if rec.steps else None
-        problems.append(f"unreadable after step {last}: {rec.read_error}")
+        problems.append(f"recording incomplete or damaged: unreadable after step {last}: "
+                        f"{rec.read_error}")
     if rec.aborted is not None:
         problems.append(f"recording incomplete: the run stopped ({rec.aborted})")
     if rec.trailer is None or rec.summary_bytes is None:

@@ -2,7 +2,8 @@
 
 Channels (``log_time`` = simulation time in ns; message encodings in brackets):
 
-* ``/kav/manifest`` [json] once, first: scenario, map hash, seed, versions (the caller's).
+* the manifest (scenario, map hash, seed, versions: the caller's; plus the public key and
+  each attachment's SHA-256) as the MCAP metadata record ``kav.manifest`` (key ``json``).
 * per step k, in this order: ``/kav/state`` [kav.state.v1, exact bytes, see
   :mod:`sim.recorder.state_codec`], ``/v2x/frames`` [kav.v2x.frame: ``<I`` station id,
   ``<q`` tx time [us], then the raw frame] one message per frame, ``/kav/planner`` [json],
@@ -41,7 +42,7 @@ from sim.state import WorldState
 
 SIGNATURE_CONTEXT = b"kav-recording-v1\n"
 FRAME_HEAD = struct.Struct("<Iq")
-TOPICS = ("/kav/manifest", "/kav/state", "/v2x/frames", "/kav/planner", "/kav/events",
+TOPICS = ("/kav/state", "/v2x/frames", "/kav/planner", "/kav/events",
           "/kav/ego", "/foxglove/scene", "/kav/step", "/kav/summary", "/kav/trailer",
           "/kav/aborted")
 _BINARY = {"/kav/state": "kav.state.v1", "/v2x/frames": "kav.v2x.frame"}
@@ -92,6 +93,17 @@ class RecordingWriter:
         self._seq = 0
         self.public_key = public_bytes(key)
         self.scene_every, self.sync_every = max(1, int(scene_every)), max(1, int(sync_every))
+        # the manifest lists each attachment's SHA-256, so the signature covers them too
+        att = {name: hashlib.sha256(bytes(d)).hexdigest()
+               for name, d in (attachments or {}).items()}
+        self._manifest = _json({**manifest, "public_key": self.public_key.hex(),
+                                "attachments_sha256": att})
+        # metadata and attachments go straight to the file (not into a chunk), so even a run
+        # killed in its first second leaves a file that says what it was
+        self._w.add_metadata("kav.manifest", {"json": self._manifest.decode("utf-8")})
+        for name, data in sorted((attachments or {}).items()):
+            self._w.add_attachment(0, 0, name, "application/octet-stream", bytes(data))
+        self._sync()
         self._ch = {}
         for topic in TOPICS:
             if topic in _BINARY:
@@ -105,14 +117,6 @@ class RecordingWriter:
                     name, "jsonschema",
                     _SCENE_SCHEMA if topic == "/foxglove/scene" else b'{"type":"object"}')
                 self._ch[topic] = self._w.register_channel(topic, "json", sid)
-        # the manifest lists each attachment's SHA-256, so the signature covers them too
-        att = {name: hashlib.sha256(bytes(d)).hexdigest()
-               for name, d in (attachments or {}).items()}
-        self._manifest = _json({**manifest, "public_key": self.public_key.hex(),
-                                "attachments_sha256": att})
-        self._add("/kav/manifest", 0, self._manifest)
-        for name, data in sorted((attachments or {}).items()):
-            self._w.add_attachment(0, 0, name, "application/octet-stream", bytes(data))
         self.record_hash = hashlib.sha256(self._manifest).digest()
         self.last_k: int | None = None
         self._last_t = 0
