@@ -55,8 +55,10 @@ def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
 
             man, attachments = manifest(spec, source or guess_source(spec), seed, planner_name,
                                         duration_s, v2x, text.encode("utf-8"))
+            # the Foxglove scene at 10 Hz is plenty to watch; states are kept every step
             writer = RecordingWriter(stage / RECORDING, man, load_or_create_key(key_path),
-                                     attachments=attachments)
+                                     attachments=attachments,
+                                     scene_every=max(1, int(round(1e5 / spec.dt_us))))
         try:
             result, hist, net = simulate(
                 spec, seed, map_path, planner_name, duration_s, progress=say, v2x=v2x,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def read_recording(path) -> Recording:
             if topic == "/kav/step":
                 try:
                     steps.append(_step(data, pending))
-                except (ValueError, KeyError, TypeError) as exc:
+                except (ValueError, KeyError, TypeError, struct.error) as exc:
                     read_error = f"step after {steps[-1].k if steps else 'the manifest'}: " \
                                  f"unreadable: {exc}"
                     break
@@ -146,8 +147,17 @@ def _step(index_bytes: bytes, messages: list[tuple[str, bytes]]) -> StepRecord:
     state_data = [d for t, d in messages if t == "/kav/state"]
     if len(state_data) != 1:
         raise ValueError(f"step {idx.get('k')} has {len(state_data)} state messages")
-    frames = [(*FRAME_HEAD.unpack_from(d, 0), d[FRAME_HEAD.size:])
-              for t, d in messages if t == "/v2x/frames"]
+    frames = []
+    for t, d in messages:
+        if t == "/v2x/frames":
+            pos = 0
+            while pos < len(d):
+                sid, tx, size = FRAME_HEAD.unpack_from(d, pos)
+                pos += FRAME_HEAD.size
+                if pos + size > len(d):
+                    raise ValueError(f"step {idx.get('k')}: a V2X frame runs past its message")
+                frames.append((sid, tx, d[pos:pos + size]))
+                pos += size
     one = {t: d for t, d in messages if t in ("/kav/planner", "/kav/events", "/kav/ego")}
     return StepRecord(
         k=int(idx["k"]), time_us=int(idx["time_us"]), sim_hash=bytes.fromhex(idx["sim_hash"]),

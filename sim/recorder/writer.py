@@ -5,10 +5,11 @@ Channels (``log_time`` = simulation time in ns; message encodings in brackets):
 * the manifest (scenario, map hash, seed, versions: the caller's; plus the public key and
   each attachment's SHA-256) as the MCAP metadata record ``kav.manifest`` (key ``json``).
 * per step k, in this order: ``/kav/state`` [kav.state.v1, exact bytes, see
-  :mod:`sim.recorder.state_codec`], ``/v2x/frames`` [kav.v2x.frame: ``<I`` station id,
-  ``<q`` tx time [us], then the raw frame] one message per frame, ``/kav/planner`` [json],
-  ``/kav/events`` [json list], ``/kav/ego`` [json, for Plot panels], ``/foxglove/scene``
-  [json ``foxglove.SceneUpdate``: one cube per actor, ego red], and last ``/kav/step``
+  :mod:`sim.recorder.state_codec`], ``/v2x/frames`` [kav.v2x.frames: the step's frames, each
+  ``<I`` station id, ``<q`` tx time [us], ``<I`` length, then the raw frame], ``/kav/planner``
+  [json], ``/kav/events`` [json list, only when there are any], ``/kav/ego`` [json, for
+  Plot panels], ``/foxglove/scene`` [json ``foxglove.SceneUpdate``: one cube per actor, ego
+  red; every ``scene_every``-th step], and last ``/kav/step``
   [json]: k, time_us, the run's state-history hash ``sim_hash`` and the record hash.
 * ``/kav/summary`` [json] the run's result, then ``/kav/trailer`` [json]: the signature.
 
@@ -41,11 +42,11 @@ from sim.recorder.state_codec import SCHEMA, encode_state
 from sim.state import WorldState
 
 SIGNATURE_CONTEXT = b"kav-recording-v1\n"
-FRAME_HEAD = struct.Struct("<Iq")
+FRAME_HEAD = struct.Struct("<IqI")
 TOPICS = ("/kav/state", "/v2x/frames", "/kav/planner", "/kav/events",
           "/kav/ego", "/foxglove/scene", "/kav/step", "/kav/summary", "/kav/trailer",
           "/kav/aborted")
-_BINARY = {"/kav/state": "kav.state.v1", "/v2x/frames": "kav.v2x.frame"}
+_BINARY = {"/kav/state": "kav.state.v1", "/v2x/frames": "kav.v2x.frames"}
 # colour by ActorKind: car, bus, truck, motorcycle, pedestrian, cyclist
 _COLOURS = ((0.25, 0.45, 0.85), (0.1, 0.6, 0.3), (0.5, 0.4, 0.3), (0.9, 0.6, 0.1),
             (0.6, 0.2, 0.7), (0.1, 0.7, 0.7))
@@ -134,11 +135,14 @@ class RecordingWriter:
             raise ValueError(f"{self.path}: recording already closed")
         t_ns = int(state.time_us) * 1000
         msgs = [("/kav/state", encode_state(state))]
-        msgs += [("/v2x/frames", FRAME_HEAD.pack(int(sid), int(tx)) + bytes(raw))
-                 for sid, tx, raw in frames]
+        if frames:  # one message per step: MCAP's per-message cost dominates small frames
+            msgs.append(("/v2x/frames", b"".join(
+                FRAME_HEAD.pack(int(sid), int(tx), len(raw)) + bytes(raw)
+                for sid, tx, raw in frames)))
         if planner is not None:
             msgs.append(("/kav/planner", _json(planner)))
-        msgs.append(("/kav/events", _json(list(events))))
+        if events:
+            msgs.append(("/kav/events", _json(list(events))))
         if ego is not None:
             msgs.append(("/kav/ego", _json(ego)))
         if k % self.scene_every == 0:

@@ -50,7 +50,8 @@ def _write(path, states, *, close=True, compression="none", chunk_size=1 << 20, 
     chain = None
     for k, s in enumerate(states):
         chain = hashlib.sha256(s.digest() if chain is None else chain + s.digest()).digest()
-        frames = [(7, s.time_us, b"FRAME-%04d-" % k + bytes(range(40)))] if k % 3 == 0 else []
+        frames = ([(7, s.time_us, b"FRAME-%04d-" % k + bytes(range(40))),
+                   (900001, s.time_us, b"")] if k % 3 == 0 else [])
         w.write_step(k, s, chain, frames=frames, planner={"accel": 0.1 * k},
                      events=[{"kind": "speeding", "time_s": k * 0.05}] if k == 5 else [],
                      ego={"speed_mps": float(s.speed[0])})
@@ -78,7 +79,9 @@ def test_round_trip_and_a_clean_verification(tmp_path):
     for got, want in zip(rec.steps, states):
         assert got.state.digest() == want.digest() and got.time_us == want.time_us
     assert rec.steps[-1].sim_hash == chain
-    assert rec.steps[3].frames == [(7, 150_000, b"FRAME-0003-" + bytes(range(40)))]
+    assert rec.steps[3].frames == [(7, 150_000, b"FRAME-0003-" + bytes(range(40))),
+                                   (900001, 150_000, b"")]
+    assert rec.steps[4].frames == []
     assert rec.steps[5].events == [{"kind": "speeding", "time_s": 0.25}]
     assert rec.steps[2].planner == {"accel": 0.2}
     assert rec.summary["verdict"] == "PASS" and rec.attachments["map.xodr"] == b"<OpenDRIVE/>"
