@@ -21,7 +21,8 @@ def _lane():
     ln, p = network.lanes, network.points
     for lane in np.argsort(-ln.length).tolist():
         sl = network.lane_points(lane)
-        if (ln.right[lane] < 0 and ln.type[lane] == LaneType.DRIVING and ln.length[lane] >= 100 and np.ptp(p.heading[sl]) < 1e-6
+        if (ln.right[lane] < 0 and ln.type[lane] == LaneType.DRIVING
+                and ln.length[lane] >= 100 and np.ptp(p.heading[sl]) < 1e-6
                 and np.allclose(p.speed_limit[sl], 50 / 3.6)):
             return network, lane
     raise AssertionError("no straight lane")
