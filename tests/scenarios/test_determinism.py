@@ -20,7 +20,7 @@ import pytest
 
 from scenarios.catalog import builtin_catalog
 
-SHORT_S = 3.0
+SHORT_S = 6.0
 IDS = [s.id for s in builtin_catalog()]
 
 SCRIPT = textwrap.dedent("""
