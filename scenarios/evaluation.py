@@ -58,11 +58,15 @@ def evaluate_run(spec, ctx: RunContext, reports: dict[str, MetricReport],
                   hazard_s=(air.stats.first_hazard_us / 1e6
                             if air is not None and air.stats.first_hazard_us is not None
                             else None))
+    # every report lists all its events, including those only known at the end (the
+    # min-speed check of the quarter the ego was still in)
+    events = sorted(set(events) | {e for r in reports.values() for e in r.events},
+                    key=lambda e: (e.time_s, e.metric, e.kind))
     records = evaluate(spec.criteria, trace)
     terminal = loop.terminal
     verdict, why = judge(records, error, terminal)
     metrics = {name: dict(r.values) for name, r in sorted(reports.items())}
-    infractions = [e.to_json() for e in sorted(events, key=lambda e: e.time_s)]
+    infractions = [e.to_json() for e in events]
     series = {f"{name}.{s}": v for name, r in reports.items() for s, v in r.series.items()}
     series["t_s"] = trace.t_s
     series["ego.speed_mps"] = trace.speed[:, EGO_ROW]

@@ -96,3 +96,34 @@ def lane_point(pt_ptr: np.ndarray, pt_s: np.ndarray, lane: int, s: float) -> int
     s lies before it), for reading per-point width, heading and speed limit."""
     a, b = int(pt_ptr[lane]), int(pt_ptr[lane + 1])
     return a + max(int(np.searchsorted(pt_s[a:b], s, side="right")) - 1, 0)
+
+
+def convex_hull(xy: np.ndarray) -> np.ndarray:
+    """Counter-clockwise convex hull of points xy (k, 2) [m] (Andrew's monotone chain):
+    (h, 2) float64, h >= 1."""
+    pts = np.unique(np.asarray(xy, np.float64), axis=0)
+    if len(pts) < 3:
+        return pts
+
+    def half(seq):
+        out: list = []
+        for p in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = half(pts), half(pts[::-1])
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def inside_convex(hull: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(m,) bool: points (x, y [m]) inside (or on) the counter-clockwise convex ``hull``."""
+    x, y = np.atleast_1d(x), np.atleast_1d(y)
+    if len(hull) < 3:
+        return np.zeros(x.shape, bool)
+    a, b = hull, np.roll(hull, -1, axis=0)
+    cross = ((b[:, 0] - a[:, 0])[None, :] * (y[:, None] - a[None, :, 1])
+             - (b[:, 1] - a[:, 1])[None, :] * (x[:, None] - a[None, :, 0]))
+    return np.all(cross >= -1e-9, axis=1)

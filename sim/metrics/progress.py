@@ -26,8 +26,11 @@ CARLA Leaderboard 2.0:
 nuPlan:
 
 * ``drivable_area_max_outside_m``: largest distance any ego box corner lies outside the
-  driving lanes: |d| - half the width of the nearest driving lane (``locate``), 0 inside;
-  a corner with no driving lane within 20 m counts as 20 m.
+  drivable area: |d| - half the width of the nearest driving lane (``locate``), 0 inside;
+  a corner with no driving lane within 20 m counts as 20 m. Like nuPlan's map, whose
+  drivable area includes whole intersection polygons, a corner inside a junction (the
+  convex hull of its connecting lanes' centrelines, widened by their half widths) is
+  inside: a long vehicle's corners sweep between the connecting lanes when it turns.
 * ``max_counterflow_m`` (driving_direction_compliance): the along-lane displacement of each
   step (the step's motion on the heading of the ego's lane at its previous position);
   the negative parts are summed over a sliding 1 s window; the largest sum.
@@ -49,7 +52,7 @@ import numpy as np
 
 from sim.actors import ActorKind
 from sim.metrics.base import Metric, MetricEvent, MetricReport, RunContext, StepInput
-from sim.metrics.geometry import corners, lane_point
+from sim.metrics.geometry import convex_hull, corners, inside_convex, lane_point
 from sim.roadnet.queries import locate
 from sim.state import WorldState
 
@@ -63,6 +66,7 @@ OFF_MAP_M = 20.0  # [m] locate search radius (and the outside distance when noth
 OVERSPEED_MPS = 2.23  # [m/s] nuPlan max_overspeed_value_threshold
 MIN_PROGRESS_M = 2.0  # [m] nuPlan progress floor
 COUNTERFLOW_WINDOW_S = 1.0
+INSIDE_MARGIN_M = 0.3  # [m] slack that lets the drivable-area check skip the map query
 
 
 class Progress(Metric):
@@ -111,6 +115,7 @@ class Progress(Metric):
         self.q_ego = np.zeros(4)
         self.q_traffic = np.zeros(4)
         self.max_outside = 0.0
+        self.junction_hulls = _junction_hulls(net)
         self.neg: deque[float] = deque(maxlen=max(1, round(COUNTERFLOW_WINDOW_S / self.dt)))
         self.max_counterflow = 0.0
         self.overspeed = 0.0
@@ -158,12 +163,41 @@ class Progress(Metric):
         loc = locate(self.net, cx, cy, max_dist=OFF_MAP_M)
         worst = 0.0
         p = self.net.points
-        for lane, s, d in zip(loc.lane.tolist(), loc.s.tolist(), loc.d.tolist()):
+        for i, (lane, s, d) in enumerate(zip(loc.lane.tolist(), loc.s.tolist(),
+                                             loc.d.tolist())):
             if lane < 0:
-                return OFF_MAP_M
-            k = lane_point(self.net.lanes.pt_ptr, p.s, lane, s)
-            worst = max(worst, abs(d) - 0.5 * float(p.width[k]))
+                excess = OFF_MAP_M
+            else:
+                k = lane_point(self.net.lanes.pt_ptr, p.s, lane, s)
+                excess = abs(d) - 0.5 * float(p.width[k])
+            if excess > 0 and any(inside_convex(h, cx[i:i + 1], cy[i:i + 1])[0]
+                                  for h in self.junction_hulls):
+                excess = 0.0
+            if excess > 0:
+                excess = min(excess, self._near_own_lanes(st, cx[i], cy[i]))
+            worst = max(worst, excess)
         return worst
+
+    def _near_own_lanes(self, st: WorldState, x: float, y: float) -> float:
+        """Excess [m] of a point beyond the ego's own lane, its neighbours and the lanes
+        before and after it: the nearest centreline can belong to a lane tapering to zero
+        width (a turn pocket opening), which says nothing about the lane the point is in."""
+        lane = int(st.lane[self.r])
+        if lane < 0:
+            return OFF_MAP_M
+        ln = self.net.lanes
+        cand = {lane, int(ln.left[lane]), int(ln.right[lane])}
+        cand |= {int(v) for v in ln.successors(lane)} | {int(v) for v in ln.predecessors(lane)}
+        p = self.net.points
+        best = OFF_MAP_M
+        for c in sorted(q for q in cand if q >= 0):  # each on its own: the nearest
+            ok = np.zeros(ln.n, bool)                  # centreline may be a zero-width one
+            ok[c] = True
+            loc = locate(self.net, x, y, max_dist=OFF_MAP_M, lane_ok=ok)
+            if loc.lane[0] >= 0:
+                k = lane_point(ln.pt_ptr, p.s, c, float(loc.s[0]))
+                best = min(best, max(0.0, abs(float(loc.d[0])) - 0.5 * float(p.width[k])))
+        return best
 
     # -- per step --------------------------------------------------------------------------
     def update(self, step: StepInput) -> list[MetricEvent]:
@@ -199,7 +233,13 @@ class Progress(Metric):
             out += self._min_speed(st, v)
         if st.lane[r] >= 0:
             self.lateral = max(self.lateral, abs(float(st.d[r])))
-        self.max_outside = max(self.max_outside, self._outside_m(st))
+        _, head, width = self._limit_heading(st)
+        # a box well inside its own lane (corners' lateral reach plus a margin for the lane's
+        # curvature under the box) has no corner outside: skip the map query then
+        rel = float(st.yaw[r]) - head
+        reach = 0.5 * (st.length[r] * abs(math.sin(rel)) + st.width[r] * abs(math.cos(rel)))
+        if not abs(float(st.d[r])) + reach + INSIDE_MARGIN_M <= 0.5 * width:
+            self.max_outside = max(self.max_outside, self._outside_m(st))
         finished = self.total - self.progress < FINISHED_M
         self.blocked_since = (self.blocked_since if self.blocked_since is not None else t) \
             if v < BLOCKED_MPS else None
@@ -292,3 +332,21 @@ class Progress(Metric):
                   "route_completion": np.asarray(self.completion_s)}
         events = tuple(sorted(self.events, key=lambda e: e.time_s))
         return MetricReport(self.name, values, units, events, series)
+
+
+def _junction_hulls(net) -> list[np.ndarray]:
+    """Per junction: the convex hull of its connecting lanes' edges (centreline points
+    offset by half the lane width both ways), (h, 2) [m]."""
+    ln, p = net.lanes, net.points
+    out = []
+    for jid in np.unique(ln.junction[ln.junction >= 0]).tolist():
+        pts = []
+        for lane in np.flatnonzero(ln.junction == jid).tolist():
+            sl = net.lane_points(lane)
+            nx, ny = -np.sin(p.heading[sl]), np.cos(p.heading[sl])
+            hw = 0.5 * p.width[sl]
+            for sign in (-1.0, 1.0):
+                pts.append(np.stack([p.x[sl] + sign * hw * nx, p.y[sl] + sign * hw * ny], 1))
+        if pts:
+            out.append(convex_hull(np.concatenate(pts)))
+    return out

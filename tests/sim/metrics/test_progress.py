@@ -142,3 +142,20 @@ def test_min_speed_checkpoints():
     # without traffic nothing is judged
     rep, stepped = run(Progress(), ctx, _drive(network, lane, 10.0, [5.0] * 161))
     assert not stepped and not rep.events
+
+
+def test_drivable_area_ignores_a_turn_pocket_tapering_from_zero_width():
+    """A car just entering a right-turn pocket: its rear corners are still over the lane
+    before the pocket, though the nearest centreline is the pocket's zero-width start."""
+    network = net()
+    ln, p = network.lanes, network.points
+    pocket = next(q for q in range(ln.n) if p.width[network.lane_points(q)][0] < 0.05
+                  and ln.left[q] >= 0 and len(ln.predecessors(int(ln.left[q]))))
+    lane = int(ln.left[pocket])  # the full-width lane the taper opens beside
+    ego = _ego(network, lane, 1.0, d=-0.4)  # front 3.4 m in, rear 1.4 m before its start
+    ctx = _ctx(network, lane, 0.0, 10.0)
+    rep, _ = run(Progress(), ctx, [state(0, [ego]), state(1, [ego])])
+    assert rep.values["drivable_area_max_outside_m"] < 0.1
+    far = _ego(network, lane, 1.0, d=-0.4 - 3.0)  # 3 m further right: really outside
+    rep, _ = run(Progress(), ctx, [state(0, [far]), state(1, [far])])
+    assert rep.values["drivable_area_max_outside_m"] > 0.3
