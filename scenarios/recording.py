@@ -26,10 +26,35 @@ def catalog_source(scenario_id: str, params: dict | None) -> dict:
 
 
 def file_source(path: Path, params: dict | None) -> dict:
-    """A user's scenario file (.toml / .xosc): its bytes travel in the recording."""
+    """A user's scenario file (.toml / .xosc): its bytes travel in the recording, with the
+    OpenDRIVE file it names by a relative path (so a replay can load it as the user did)."""
     path = Path(path)
-    return {"kind": "file", "name": path.name, "params": dict(params or {}),
-            "bytes": path.read_bytes()}
+    src = {"kind": "file", "name": path.name, "params": dict(params or {}),
+           "bytes": path.read_bytes(), "extra": {}}
+    for rel in _referenced_maps(path):
+        target = (path.parent / rel)
+        if not Path(rel).is_absolute() and target.is_file():
+            src["extra"][rel] = target.read_bytes()
+    return src
+
+
+def _referenced_maps(path: Path) -> list[str]:
+    """Relative OpenDRIVE paths a scenario file names (LogicFile, or [map] xodr)."""
+    try:
+        if path.suffix.lower() == ".xosc":
+            import xml.etree.ElementTree as ET
+
+            return [el.get("filepath") for el in ET.parse(path).iter("LogicFile")
+                    if el.get("filepath")]
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib
+
+        xodr = tomllib.loads(path.read_text("utf-8")).get("map", {}).get("xodr")
+        return [xodr] if isinstance(xodr, str) else []
+    except Exception:  # noqa: BLE001 - the run itself reports a malformed file
+        return []
 
 
 def guess_source(spec: ScenarioSpec) -> dict:
@@ -52,10 +77,13 @@ def manifest(spec: ScenarioSpec, source: dict, seed: int, planner: str | None,
              duration_s: float | None, v2x: bool, map_bytes: bytes) -> tuple[dict, dict]:
     """(manifest, attachments) for a run."""
     attachments = {MAP_ATTACHMENT: map_bytes}
-    src = {k: v for k, v in source.items() if k != "bytes"}
+    src = {k: v for k, v in source.items() if k not in ("bytes", "extra")}
     if "bytes" in source:
         attachments[f"scenario/{source['name']}"] = source["bytes"]
         src["sha256"] = hashlib.sha256(source["bytes"]).hexdigest()
+        for rel, data in source.get("extra", {}).items():
+            attachments[f"scenario/{rel}"] = data
+        src["extra"] = sorted(source.get("extra", {}))
     if source["kind"] == "catalog":
         from scenarios.catalog import CATALOG_DIR
 

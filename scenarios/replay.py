@@ -171,6 +171,12 @@ def _rebuild(rec):
         with tempfile.TemporaryDirectory(prefix="kav-scenario-") as tmp:
             path = Path(tmp) / src["name"]
             path.write_bytes(data)
+            for rel in src.get("extra", []):  # the map files it names, where it names them
+                extra = (Path(tmp) / rel).resolve()
+                if Path(tmp).resolve() not in extra.parents:
+                    raise ValueError(f"scenario file names {rel!r} outside its folder")
+                extra.parent.mkdir(parents=True, exist_ok=True)
+                extra.write_bytes(rec.attachments[f"scenario/{rel}"])
             from scenarios.cli import load_any
 
             spec = load_any(str(path), params or None)

@@ -112,3 +112,15 @@ def test_an_interrupted_run_leaves_an_incomplete_but_readable_recording(tmp_path
     assert not rep.ok and any("incomplete" in p for p in rep.problems)
     files = render(partial / RECORDING, tmp_path / "re", gif=False)
     assert "ERROR" in Path(files[1]).read_text()
+
+
+def test_a_run_from_an_openscenario_file_verifies_from_its_recording(tmp_path):
+    """The .xosc and the .xodr it names travel in the recording: verify works after both
+    files are gone."""
+    import shutil
+
+    assert main(["export", "sz-child", "--xosc", str(tmp_path / "x")]) == 0
+    assert main(["run", str(tmp_path / "x" / "sz-child.xosc"), "--duration", "2",
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    shutil.rmtree(tmp_path / "x")
+    assert main(["replay", str(tmp_path / "run"), "--verify"]) == 0
