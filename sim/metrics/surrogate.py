@@ -25,6 +25,9 @@ an actor runs from its first to its last state in the cell. In a cell both used,
 = min over shared cells (inf when the swept footprints never share a cell). Accuracy: one
 step plus a cell width over the speed; an actor using a cell twice is counted from its
 first entry to its last exit (pessimistic).
+
+The per-state measures (gaps, TTC, DRAC, nuPlan TTC) run in one Numba pass,
+:func:`sim.metrics._kernels.surrogate_step` (plain twin in :mod:`sim.metrics._reference`).
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ import math
 
 import numpy as np
 
+from sim.metrics._kernels import OUT_SIZE, surrogate_step
 from sim.metrics.base import Metric, MetricEvent, MetricReport, RunContext, StepInput
-from sim.metrics.geometry import box_gap, overlaps, to_frame
 from sim.state import WorldState
 
 DRAC_EMERGENCY = 5.0  # [m/s^2] Korean L3 emergency-braking trigger
@@ -63,6 +66,7 @@ class Surrogate(Metric):
         self.nu_min = math.inf
         self.in_episode = False
         self.events: list[MetricEvent] = []
+        self._out = np.empty(OUT_SIZE)  # surrogate_step's per-state results
         self.ttc_series: list[float] = []
         self.dist_series: list[float] = []
         self.drac_series: list[float] = []
@@ -76,47 +80,20 @@ class Surrogate(Metric):
         return out
 
     def _observe(self, st: WorldState) -> list[MetricEvent]:
-        r = self.r
         self.poses.append(np.stack([st.x, st.y, st.yaw, st.valid.astype(float)]))
         self.times.append(st.time_us / 1e6)
-        mask = st.valid.copy()
-        mask[r] = False
-        o = np.flatnonzero(mask)
-        if not st.valid[r] or len(o) == 0:
-            self.ttc_series.append(math.inf)
-            self.dist_series.append(math.inf)
-            self.drac_series.append(0.0)
-            return self._episode(0.0, st, -1)
-        self.seen[o] = True
-        ex, ey, eyaw, ev = float(st.x[r]), float(st.y[r]), float(st.yaw[r]), float(st.speed[r])
-        el, ew = float(st.length[r]), float(st.width[r])
-        gap = box_gap(ex, ey, eyaw, el, ew, st.x[o], st.y[o], st.yaw[o], st.length[o],
-                      st.width[o])
-        dx, dy = st.x[o] - ex, st.y[o] - ey
-        dist = np.maximum(np.hypot(dx, dy), 1e-9)
-        vex, vey = ev * math.cos(eyaw), ev * math.sin(eyaw)
-        vox, voy = st.speed[o] * np.cos(st.yaw[o]), st.speed[o] * np.sin(st.yaw[o])
-        closing = ((vex - vox) * dx + (vey - voy) * dy) / dist
-        ttc = np.full(len(o), np.inf)
-        cl = closing > 1e-6
-        ttc[cl] = gap[cl] / closing[cl]
-        self.min_ttc[o] = np.minimum(self.min_ttc[o], ttc)
-        self.min_dist[o] = np.minimum(self.min_dist[o], gap)
-        self.ttc_series.append(float(ttc.min()))
-        self.dist_series.append(float(gap.min()))
-        # DRAC for those ahead in the ego's path
-        lon, lat = to_frame(ex, ey, eyaw, st.x[o], st.y[o])
-        rel = st.yaw[o] - eyaw
-        half_lat = 0.5 * (st.length[o] * np.abs(np.sin(rel)) + st.width[o] * np.abs(np.cos(rel)))
-        vc = ev - st.speed[o] * np.cos(rel)
-        path = (lon > 0) & (np.abs(lat) < 0.5 * ew + half_lat) & (vc > 0) & (gap > 0)
-        drac = np.zeros(len(o))
-        drac[path] = vc[path] ** 2 / (2.0 * gap[path])
-        k = int(np.argmax(drac))
-        self.max_drac = max(self.max_drac, float(drac[k]))
-        self.drac_series.append(float(drac[k]))
-        self._nuplan(st, o, gap, dist, dx, dy, vex - vox, vey - voy, lon)
-        return self._episode(float(drac[k]), st, int(o[k]))
+        out = self._out
+        row = surrogate_step(self.r, st.valid, st.x, st.y, st.yaw, st.speed, st.length,
+                             st.width, _NU_T, STOPPED_MPS, NUPLAN_HORIZON, self.min_ttc,
+                             self.min_dist, self.seen, out)
+        ttc, gap, drac, nu = out.tolist()
+        self.ttc_series.append(ttc)
+        self.dist_series.append(gap)
+        self.drac_series.append(drac)
+        if row >= 0:
+            self.max_drac = max(self.max_drac, drac)
+            self.nu_min = min(self.nu_min, nu)
+        return self._episode(drac, st, row)
 
     def _episode(self, drac: float, st: WorldState, row: int) -> list[MetricEvent]:
         if drac <= DRAC_EMERGENCY:
@@ -132,33 +109,6 @@ class Surrogate(Metric):
                                             f"(> {DRAC_EMERGENCY:g} m/s^2)")
         self.events.append(ev)
         return [ev]
-
-    def _nuplan(self, st, o, gap, dist, dx, dy, rvx, rvy, lon) -> None:
-        """Constant-velocity projection TTC (nuPlan); updates ``nu_min``."""
-        r = self.r
-        if abs(st.speed[r]) < STOPPED_MPS:
-            return
-        reach = 0.5 * (math.hypot(st.length[r], st.width[r])
-                       + np.hypot(st.length[o], st.width[o]))
-        # the boxes can meet within the horizon only if the relative motion covers the
-        # distance between their circumscribed circles
-        cand = (gap > 0) & (lon > 0) & (dist - reach <= NUPLAN_HORIZON * np.hypot(rvx, rvy))
-        if not cand.any():
-            return
-        c = np.flatnonzero(cand)
-        t = _NU_T[:, None]
-        px = dx[c][None, :] - rvx[c][None, :] * t  # other relative to ego at time t
-        py = dy[c][None, :] - rvy[c][None, :] * t
-        shape = px.shape
-        j = o[c]
-        hit = overlaps(0.0, 0.0, st.yaw[r], st.length[r], st.width[r], px.ravel(), py.ravel(),
-                       np.broadcast_to(st.yaw[j], shape).ravel(),
-                       np.broadcast_to(st.length[j], shape).ravel(),
-                       np.broadcast_to(st.width[j], shape).ravel()).reshape(shape)
-        any_hit = hit.any(axis=0)
-        if any_hit.any():
-            first = _NU_T[np.argmax(hit[:, any_hit], axis=0)]
-            self.nu_min = min(self.nu_min, float(first.min()))
 
     def finish(self, state: WorldState) -> MetricReport:
         pet = self._pet(state)
