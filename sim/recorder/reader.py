@@ -4,25 +4,25 @@
 file) up to the first unreadable byte, so a file cut anywhere -- a killed run -- still
 yields its prefix, marked incomplete. :func:`verify_integrity` recomputes the record hash
 chain from the message bytes, checks each state against the run's state-history chain and
-the trailer's Ed25519 signature, and names where the first problem is.
+the trailer's Ed25519 signature, and names where each problem is.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import json
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from mcap.records import Attachment, Channel, Message, Metadata
 from mcap.stream_reader import StreamReader
 
 from sim.recorder.state_codec import decode_state
-from sim.recorder.writer import FRAME_HEAD, SIGNATURE_CONTEXT
+from sim.recorder.writer import METADATA_NAME
 from sim.state import WorldState
+
+MAGIC = b"\x89MCAP0\r\n"
 
 
 class RecordingError(ValueError):
@@ -31,7 +31,8 @@ class RecordingError(ValueError):
 
 @dataclass(frozen=True)
 class StepRecord:
-    """One recorded state and what came with it; ``messages``: (topic, data) as stored."""
+    """One recorded state and what came with it. ``frames``: (station, tx time [us], raw);
+    ``messages``: (topic, log time [ns], data) as stored, in file order."""
 
     k: int
     time_us: int
@@ -43,219 +44,141 @@ class StepRecord:
     events: list
     ego: dict | None
     index: dict = field(repr=False, default_factory=dict)
-    messages: list[tuple[str, bytes]] = field(repr=False, default_factory=list)
+    messages: list[tuple[str, int, bytes]] = field(repr=False, default_factory=list)
 
 
 @dataclass(frozen=True)
 class Recording:
+    """A recording as read. ``complete``: a summary and a trailer follow the last step (the
+    signature is checked by :func:`verify_integrity`, not here); ``final_hash``: the record
+    hash the trailer signs (None without one); ``read_error``: why reading stopped early;
+    ``aborted``: the reason the run gave when it stopped writing."""
+
     manifest: dict
-    manifest_bytes: bytes
     attachments: dict[str, bytes]
     steps: list[StepRecord]
     summary: dict | None
-    summary_bytes: bytes | None
-    trailer: dict | None
-    complete: bool  # a trailer follows the summary (still to be verified)
+    complete: bool
     final_hash: bytes | None
     public_key: bytes | None
-    read_error: str | None  # why reading stopped early (None: read to the end)
-    aborted: str | None  # the reason a run gave when it stopped writing
+    manifest_bytes: bytes | None = field(repr=False, default=None)
+    summary_bytes: bytes | None = field(repr=False, default=None)
+    trailer: dict | None = None
+    metadata: dict = field(default_factory=dict)
+    read_error: str | None = None
+    aborted: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class IntegrityReport:
     ok: bool
     problems: list[str]
-    steps: int
+    steps: int  # whole steps read
 
 
-def _records(path: Path):
-    """Records of the file in order, chunks opened; stops at the first unreadable byte
-    and then yields ("error", message)."""
+def _records(path: Path, validate: bool = False):
+    """Records in file order, chunks opened; at the first unreadable byte yields the
+    error message (a str) and stops."""
     try:
         with open(path, "rb") as fh:
-            reader = StreamReader(fh, validate_crcs=False)
             try:
-                yield from reader.records
+                yield from StreamReader(fh, skip_magic=False, validate_crcs=validate).records
             except Exception as exc:  # noqa: BLE001 - any damage ends the readable prefix
-                yield ("error", f"{type(exc).__name__}: {exc}")
+                yield f"{type(exc).__name__}: {exc}"
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc}") from None
 
 
 def read_recording(path) -> Recording:
+    """Raises :class:`RecordingError` for a file that is not a kav recording (or a prefix
+    of one); a truncated or damaged recording reads as far as it is readable."""
     path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(MAGIC))
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read: {exc}") from None
+    if head != MAGIC[:len(head)]:  # a file cut inside the magic is still a (bare) prefix
+        raise RecordingError(f"{path}: not an MCAP file (no MCAP magic at its start)")
     topics: dict[int, str] = {}
-    manifest_bytes = None
+    metadata: dict = {}
+    manifest_bytes = summary_bytes = trailer = aborted = read_error = None
     attachments: dict[str, bytes] = {}
     steps: list[StepRecord] = []
-    pending: list[tuple[str, bytes]] = []
-    summary_bytes = trailer = aborted = read_error = None
+    pending: list[tuple[str, int, bytes]] = []
     for rec in _records(path):
-        if isinstance(rec, tuple):
-            read_error = rec[1]
+        if isinstance(rec, str):
+            read_error = rec
             break
         if isinstance(rec, Channel):
             topics[rec.id] = rec.topic
-        elif isinstance(rec, Metadata) and rec.name == "kav.manifest" and manifest_bytes is None:
-            manifest_bytes = rec.metadata.get("json", "").encode("utf-8")
+        elif isinstance(rec, Metadata) and rec.name == METADATA_NAME:
+            metadata = dict(rec.metadata)
         elif isinstance(rec, Attachment):
             attachments[rec.name] = bytes(rec.data)
         elif isinstance(rec, Message):
-            topic = topics.get(rec.channel_id, "?")
-            data = bytes(rec.data)
+            topic, data = topics.get(rec.channel_id, "?"), bytes(rec.data)
             if topic == "/kav/step":
                 try:
                     steps.append(_step(data, pending))
                 except (ValueError, KeyError, TypeError, struct.error) as exc:
-                    read_error = f"step after {steps[-1].k if steps else 'the manifest'}: " \
-                                 f"unreadable: {exc}"
+                    read_error = (f"step after {steps[-1].k if steps else 'the manifest'} "
+                                  f"(log time {rec.log_time} ns): unreadable: {exc}")
                     break
                 pending = []
+            elif topic == "/kav/manifest" and manifest_bytes is None:
+                manifest_bytes = data
             elif topic == "/kav/summary":
                 summary_bytes = data
             elif topic == "/kav/trailer":
                 trailer = _loads(data, "trailer")
             elif topic == "/kav/aborted":
-                aborted = _loads(data, "abort record").get("reason", "?")
+                aborted = str(_loads(data, "abort record").get("reason", "?"))
             else:
-                pending.append((topic, data))
-    if manifest_bytes is None:
-        raise RecordingError(f"{path}: not a kav recording, or cut off before its manifest "
-                             f"({read_error or 'no manifest'})")
-    manifest = _loads(manifest_bytes, "manifest")
+                pending.append((topic, rec.log_time, data))
+    if manifest_bytes is None and read_error is None and len(head) == len(MAGIC):
+        # read to its end without a manifest: some other MCAP file (a cut or damaged file
+        # reads as an empty, incomplete recording)
+        raise RecordingError(f"{path}: an MCAP file but not a kav recording (no /kav/manifest)")
+    manifest = _loads(manifest_bytes, "manifest") if manifest_bytes is not None else {}
     summary = _loads(summary_bytes, "summary") if summary_bytes is not None else None
-    pub = manifest.get("public_key")
+    complete = trailer is not None and summary is not None and read_error is None
+    pub = metadata.get("public_key", manifest.get("public_key"))
+    try:
+        final = bytes.fromhex(trailer["final_record_hash"]) if complete else None
+        pub = bytes.fromhex(pub) if isinstance(pub, str) else None
+    except (KeyError, TypeError, ValueError):
+        final = pub = None
     return Recording(
-        manifest=manifest, manifest_bytes=manifest_bytes, attachments=attachments, steps=steps,
-        summary=summary, summary_bytes=summary_bytes, trailer=trailer,
-        complete=trailer is not None and summary is not None and read_error is None,
-        final_hash=steps[-1].record_hash if steps else None,
-        public_key=bytes.fromhex(pub) if isinstance(pub, str) else None,
+        manifest=manifest, attachments=attachments, steps=steps, summary=summary,
+        complete=complete, final_hash=final, public_key=pub, manifest_bytes=manifest_bytes,
+        summary_bytes=summary_bytes, trailer=trailer, metadata=metadata,
         read_error=read_error, aborted=aborted)
 
 
 def _loads(data: bytes, what: str):
     try:
-        return json.loads(data)
+        out = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         return {"_unreadable": f"{what}: {exc}"}
+    return out if isinstance(out, dict) else {"_unreadable": f"{what}: not an object"}
 
 
-def _step(index_bytes: bytes, messages: list[tuple[str, bytes]]) -> StepRecord:
+def _step(index_bytes: bytes, messages: list[tuple[str, int, bytes]]) -> StepRecord:
     idx = json.loads(index_bytes)
-    state_data = [d for t, d in messages if t == "/kav/state"]
-    if len(state_data) != 1:
-        raise ValueError(f"step {idx.get('k')} has {len(state_data)} state messages")
+    states = [d for t, _, d in messages if t == "/kav/state"]
+    if len(states) != 1:
+        raise ValueError(f"step {idx.get('k')} has {len(states)} state messages")
     frames = []
-    for t, d in messages:
+    for t, _, d in messages:
         if t == "/v2x/frames":
-            pos = 0
-            while pos < len(d):
-                sid, tx, size = FRAME_HEAD.unpack_from(d, pos)
-                pos += FRAME_HEAD.size
-                if pos + size > len(d):
-                    raise ValueError(f"step {idx.get('k')}: a V2X frame runs past its message")
-                frames.append((sid, tx, d[pos:pos + size]))
-                pos += size
-    one = {t: d for t, d in messages if t in ("/kav/planner", "/kav/events", "/kav/ego")}
+            f = json.loads(d)
+            frames.append((int(f["station"]), int(f["tx_time_us"]),
+                           base64.b64decode(f["payload"], validate=True)))
+    one = {t: json.loads(d) for t, _, d in messages
+           if t in ("/kav/planner", "/kav/events", "/kav/ego")}
     return StepRecord(
         k=int(idx["k"]), time_us=int(idx["time_us"]), sim_hash=bytes.fromhex(idx["sim_hash"]),
-        record_hash=bytes.fromhex(idx["record_hash"]), state=decode_state(state_data[0]),
-        frames=frames,
-        planner=json.loads(one["/kav/planner"]) if "/kav/planner" in one else None,
-        events=json.loads(one["/kav/events"]) if "/kav/events" in one else [],
-        ego=json.loads(one["/kav/ego"]) if "/kav/ego" in one else None,
-        index=idx, messages=list(messages))
-
-
-def verify_integrity(path, trusted_public_key: bytes | None = None) -> IntegrityReport:
-    """Hash chain, state-history chain and signature; problems name step, channel or part."""
-    path = Path(path)
-    rec = read_recording(path)
-    problems: list[str] = []
-    h = hashlib.sha256(rec.manifest_bytes).digest()
-    sim = None
-    for st in rec.steps:
-        g = hashlib.sha256(h)
-        for (topic, data), (want_topic, want_digest) in zip(st.messages,
-                                                            st.index.get("messages", [])):
-            d = hashlib.sha256(data).digest()
-            if topic != want_topic or d.hex()[:16] != want_digest:
-                problems.append(f"step {st.k} (t = {st.time_us / 1e6:.2f} s): channel {topic}:"
-                                " content differs from what the run recorded (edited bytes)")
-            g.update(topic.encode() + b"\0" + d)
-        if len(st.messages) != len(st.index.get("messages", [])):
-            problems.append(f"step {st.k}: {len(st.messages)} messages, the step index lists "
-                            f"{len(st.index.get('messages', []))}")
-        h = g.digest()
-        if h != st.record_hash:
-            problems.append(f"step {st.k} (t = {st.time_us / 1e6:.2f} s): record hash chain "
-                            "broken (a message or the step index was edited, or steps removed)")
-        sim = hashlib.sha256(st.state.digest() if sim is None else sim + st.state.digest()) \
-            .digest()
-        if sim != st.sim_hash:
-            problems.append(f"step {st.k} (t = {st.time_us / 1e6:.2f} s): the recorded state "
-                            "does not match the run's state-history hash")
-            sim = st.sim_hash  # report each altered state once, not every later step
-        if problems:
-            break
-    for name, want in sorted(rec.manifest.get("attachments_sha256", {}).items()):
-        data = rec.attachments.get(name)
-        if data is None:
-            problems.append(f"attachment {name}: missing")
-        elif hashlib.sha256(data).hexdigest() != want:
-            problems.append(f"attachment {name}: content differs from the manifest's hash "
-                            "(edited bytes)")
-    extra = sorted(set(rec.attachments) - set(rec.manifest.get("attachments_sha256", {})))
-    problems += [f"attachment {name}: not listed in the manifest (added)" for name in extra]
-    crc = _crc_problem(path)
-    if crc is not None and rec.read_error is None:
-        problems.append(crc)
-    if rec.read_error is not None:
-        last = rec.steps[-1].k if rec.steps else None
-        problems.append(f"recording incomplete or damaged: unreadable after step {last}: "
-                        f"{rec.read_error}")
-    if rec.aborted is not None:
-        problems.append(f"recording incomplete: the run stopped ({rec.aborted})")
-    if rec.trailer is None or rec.summary_bytes is None:
-        last = rec.steps[-1].k if rec.steps else None
-        problems.append(f"trailer missing: recording incomplete (ends after step {last})")
-    else:
-        problems += _check_signature(rec, h, trusted_public_key)
-    return IntegrityReport(ok=not problems, problems=problems, steps=len(rec.steps))
-
-
-def _crc_problem(path: Path) -> str | None:
-    """MCAP's own checksums (chunks, attachments, the data section): these cover bytes the
-    hash chain does not, such as index records."""
-    try:
-        with open(path, "rb") as fh:
-            for _ in StreamReader(fh, validate_crcs=True).records:
-                pass
-    except Exception as exc:  # noqa: BLE001 - any failure is the finding
-        return f"MCAP checksum: {type(exc).__name__}: {exc} (bytes were edited)"
-    return None
-
-
-def _check_signature(rec: Recording, final_hash: bytes, trusted: bytes | None) -> list[str]:
-    t = rec.trailer
-    try:
-        pub = bytes.fromhex(t["public_key"])
-        sig = bytes.fromhex(t["signature"])
-    except (KeyError, TypeError, ValueError):
-        return ["signature: the trailer is malformed"]
-    out = []
-    if rec.public_key != pub:
-        out.append("signature: the trailer's key is not the manifest's key")
-    if trusted is not None and pub != trusted:
-        out.append(f"signature: signed by key {pub.hex()[:16]}..., not the trusted key "
-                   f"{trusted.hex()[:16]}...")
-    signed = (SIGNATURE_CONTEXT + hashlib.sha256(rec.manifest_bytes).digest() + final_hash
-              + hashlib.sha256(rec.summary_bytes).digest())
-    try:
-        Ed25519PublicKey.from_public_bytes(pub).verify(sig, signed)
-    except (InvalidSignature, ValueError):
-        out.append("signature: does not verify over the manifest, the final record hash and "
-                   "the summary (one of them, or the signature, was altered)")
-    return out
+        record_hash=bytes.fromhex(idx["record_hash"]), state=decode_state(states[0]),
+        frames=frames, planner=one.get("/kav/planner"), events=one.get("/kav/events", []),
+        ego=one.get("/kav/ego"), index=idx, messages=list(messages))

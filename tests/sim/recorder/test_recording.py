@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
-import json
-import os
-import stat
 
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from mcap.writer import Writer as McapWriter
 
 from sim.recorder import (
     RecordingError,
     RecordingWriter,
-    load_or_create_key,
     public_bytes,
     read_recording,
     verify_integrity,
@@ -89,10 +88,27 @@ def test_round_trip_and_a_clean_verification(tmp_path):
     rep = verify_integrity(path, trusted_public_key=public_bytes(KEY))
     assert rep.ok, rep.problems
     # Foxglove scene: valid JSON with one cube per valid actor
-    scene = [d for t, d in rec.steps[0].messages if t == "/foxglove/scene"][0]
-    ents = json.loads(scene)["entities"]
-    assert len(ents) == int(states[0].valid.sum())
-    assert set(ents[0]["cubes"][0]) == {"pose", "size", "color"}
+    assert rec.final_hash == rec.steps[-1].record_hash
+    assert rec.manifest["seed"] == 1 and rec.manifest["public_key"] == public_bytes(KEY).hex()
+    for st in rec.steps:  # every message of a step is logged at the state's time
+        assert {t for t, _, _ in st.messages} >= {"/kav/state", "/foxglove/scene"}
+        assert all(log_ns == st.time_us * 1000 for _, log_ns, _ in st.messages)
+
+
+def test_state_round_trip_is_bit_exact_for_every_field(tmp_path):
+    states = _states(5, n=9)
+    path = tmp_path / "r.mcap"
+    _write(path, states)
+    for got, want in zip(read_recording(path).steps, states):
+        for part in ("", "params", "memory"):
+            a, b = (getattr(got.state, part), getattr(want, part)) if part else (got.state, want)
+            for f in dataclasses.fields(a):
+                x, y = getattr(a, f.name), getattr(b, f.name)
+                if isinstance(y, np.ndarray):
+                    assert x.dtype == y.dtype and np.array_equal(x, y), f.name
+                elif not dataclasses.is_dataclass(y):
+                    assert x == y, f.name
+        assert got.state.digest() == want.digest()
 
 
 def test_same_inputs_same_record_hashes(tmp_path):
@@ -100,6 +116,7 @@ def test_same_inputs_same_record_hashes(tmp_path):
     b, _ = _write(tmp_path / "b.mcap", _states(10))
     c, _ = _write(tmp_path / "c.mcap", _states(10, seed=1))
     assert a.record_hash == b.record_hash != c.record_hash
+    assert (tmp_path / "a.mcap").read_bytes() == (tmp_path / "b.mcap").read_bytes()
 
 
 def _flip(path, needle: bytes, offset: int = 0):
@@ -110,25 +127,41 @@ def _flip(path, needle: bytes, offset: int = 0):
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("needle, offset, where", [
-    (None, 0, "channel /kav/state"),  # a byte of step 7's state
-    (b"FRAME-0009-", 15, "step 9 (t = 0.45 s): channel /v2x/frames"),
-    (b'"verdict":"PASS"', 12, "signature"),
-    (b'"seed":1', 7, "step 0"),
-    (b'"signature":"', 20, "signature"),
-    (b"<OpenDRIVE/>", 3, "attachment map.xodr"),
-])
-def test_any_edited_byte_is_found_and_located(tmp_path, needle, offset, where):
+def _b64_offset(text: bytes) -> int:
+    """An offset where flipping the low bit keeps the base64 text valid (B..Z <-> C..[ no)."""
+    return next(i for i, c in enumerate(text) if 0x42 <= c <= 0x59 and c % 2 == 0)
+
+
+@pytest.mark.parametrize("part", ["state", "frame", "summary", "manifest", "signature",
+                                  "attachment", "step"])
+def test_any_edited_byte_is_found_and_located(tmp_path, part):
     states = _states(20)
     path = tmp_path / "r.mcap"
     _write(path, states)
-    if needle is None:
-        needle, offset = states[7].x.tobytes(), 13  # random floats: unique in the file
-        where = "step 7 (t = 0.35 s): channel /kav/state"
+    if part == "state":  # random floats: unique in the file
+        needle, offset, where = states[7].x.tobytes(), 13, "step 7 (t = 0.35 s): channel /kav/state"
+    elif part == "frame":
+        needle = base64.b64encode(b"FRAME-0009-" + bytes(range(40)))
+        offset, where = _b64_offset(needle), "step 9 (t = 0.45 s): channel /v2x/frames"
+    elif part == "summary":
+        needle, offset, where = b'"verdict":"PASS"', 12, "signature"
+    elif part == "manifest":
+        needle, offset, where = b'"seed":1', 7, "manifest"
+    elif part == "signature":
+        needle, offset, where = b'"signature":"', 20, "signature"
+    elif part == "attachment":
+        needle, offset, where = b"<OpenDRIVE/>", 3, "attachment map.xodr"
+    else:  # the step index of step 4: its stored record hash
+        data = path.read_bytes()
+        needle = data[data.find(b'"k":4,'):].split(b'"record_hash":"')[1][:8]
+        offset = next(i for i, c in enumerate(needle) if 0x30 <= c <= 0x39)
+        where = "step 4 (t = 0.20 s): channel /kav/step: record hash chain broken"
     _flip(path, needle, offset)
     rep = verify_integrity(path)
     assert not rep.ok
     assert any(where in p for p in rep.problems), rep.problems
+    if part in ("state", "frame"):
+        assert any("signature" in p for p in rep.problems)  # the final hash changed too
 
 
 def test_a_wrong_trusted_key_is_reported(tmp_path):
@@ -146,22 +179,29 @@ def test_a_file_cut_anywhere_reads_as_a_whole_step_prefix_marked_incomplete(tmp_
     data = full.read_bytes()
     cut = tmp_path / "cut.mcap"
     seen = set()
-    start = data.find(b"<OpenDRIVE/>") + 200  # past the manifest and the attachment
-    for at in np.linspace(start, len(data) - 1, 60).astype(int):
+    offsets = [*range(0, 64, 3), *np.linspace(64, len(data) - 1, 70).astype(int)]
+    for at in offsets:
         cut.write_bytes(data[:at])
         rec = read_recording(cut)
-        assert not rec.complete
+        assert not rec.complete and rec.final_hash is None
         ks = [s.k for s in rec.steps]
         assert ks == list(range(len(ks)))  # a prefix of whole steps
         for s in rec.steps[-2:]:
             assert s.state.digest() == states[s.k].digest()
         seen.add(len(ks))
         rep = verify_integrity(cut)
-        assert not rep.ok and any("incomplete" in p for p in rep.problems)
+        assert not rep.ok and any("incomplete" in p for p in rep.problems), rep.problems
+        if ks and rec.trailer is None:  # (a cut in the index after the trailer: damaged)
+            assert f"trailer missing: recording incomplete (ends after step {ks[-1]})" \
+                in rep.problems
     assert len(seen) > 10 and max(seen) > 250  # the prefixes grow with the cut
-    with pytest.raises(RecordingError, match="cut off before its manifest"):
-        cut.write_bytes(data[:20])
-        read_recording(cut)
+
+
+def test_a_writer_killed_mid_run_leaves_its_finished_chunks(tmp_path):
+    path = tmp_path / "r.mcap"
+    _write(path, _states(200, n=6), close=False, chunk_size=4096)  # never closed nor aborted
+    rec = read_recording(path)
+    assert 150 < len(rec.steps) < 200 and not rec.complete
 
 
 def test_an_aborted_run_is_readable_and_incomplete(tmp_path):
@@ -175,24 +215,28 @@ def test_an_aborted_run_is_readable_and_incomplete(tmp_path):
     assert any("stopped by the user" in p for p in rep.problems)
 
 
+def test_an_exception_inside_the_writer_block_aborts(tmp_path):
+    path = tmp_path / "r.mcap"
+    states = _states(3)
+    with pytest.raises(RuntimeError), RecordingWriter(path, {}, KEY) as w:
+        w.write_step(0, states[0], hashlib.sha256(states[0].digest()).digest())
+        raise RuntimeError("planner crashed")
+    rec = read_recording(path)
+    assert len(rec.steps) == 1 and rec.aborted == "RuntimeError: planner crashed"
+    assert not verify_integrity(path).ok
+
+
 def test_garbage_is_a_clear_error(tmp_path):
     bad = tmp_path / "junk.mcap"
     bad.write_bytes(b"not an mcap file at all" * 10)
     with pytest.raises(RecordingError, match="junk.mcap"):
         read_recording(bad)
-
-
-def test_keys_are_created_private_and_reloaded(tmp_path, monkeypatch):
-    monkeypatch.delenv("KAV_SIGNING_KEY", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    key = load_or_create_key()
-    path = tmp_path / "cfg" / "kav" / "signing-key.pem"
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert public_bytes(load_or_create_key()) == public_bytes(key)
-    assert public_bytes(load_or_create_key(path)) == public_bytes(key)
-    bad = tmp_path / "bad.pem"
-    bad.write_text("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
-    with pytest.raises(ValueError, match="bad.pem"):
-        load_or_create_key(bad)
-    with pytest.raises(ValueError, match="no such signing key"):
-        load_or_create_key(tmp_path / "missing.pem")
+    with pytest.raises(RecordingError, match="junk.mcap"):
+        verify_integrity(bad)
+    other = tmp_path / "other.mcap"
+    with open(other, "wb") as fh:
+        w = McapWriter(fh)
+        w.start()
+        w.finish()
+    with pytest.raises(RecordingError, match="other.mcap: an MCAP file but not a kav"):
+        read_recording(other)
