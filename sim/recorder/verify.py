@@ -68,14 +68,17 @@ def verify_integrity(path, trusted_public_key: bytes | None = None) -> Integrity
         crc = _crc_problem(path)
         if crc is not None:
             problems.append(crc)
-    last = rec.steps[-1].k if rec.steps else None
+    where = (f"after step {rec.steps[-1].k} (t = {rec.steps[-1].time_us / 1e6:.2f} s)"
+             if rec.steps else "from step 0 on")
     if rec.read_error is not None:
-        problems.append(f"recording incomplete or damaged: unreadable after step {last}: "
+        problems.append(f"recording incomplete or damaged: unreadable {where}: "
                         f"{rec.read_error}")
     if rec.aborted is not None:
         problems.append(f"recording incomplete: the run stopped ({rec.aborted})")
     if rec.trailer is None or rec.summary_bytes is None:
-        problems.append(f"trailer missing: recording incomplete (ends after step {last})")
+        problems.append(f"trailer missing: recording incomplete (unreadable {where})"
+                        if rec.read_error is not None else
+                        f"trailer missing: recording incomplete (ends {where})")
     else:
         problems += _signature_problems(rec, h, trusted_public_key)
     return IntegrityReport(ok=not problems, problems=problems, steps=len(rec.steps))

@@ -192,8 +192,8 @@ def test_a_file_cut_anywhere_reads_as_a_whole_step_prefix_marked_incomplete(tmp_
         rep = verify_integrity(cut)
         assert not rep.ok and any("incomplete" in p for p in rep.problems), rep.problems
         if ks and rec.trailer is None:  # (a cut in the index after the trailer: damaged)
-            assert f"trailer missing: recording incomplete (ends after step {ks[-1]})" \
-                in rep.problems
+            assert any(p.startswith("trailer missing: recording incomplete (")
+                       and f"after step {ks[-1]} " in p for p in rep.problems), rep.problems
     assert len(seen) > 10 and max(seen) > 250  # the prefixes grow with the cut
 
 
