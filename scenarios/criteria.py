@@ -25,7 +25,7 @@ class Trace:
 
     t_s [s]; x, y, yaw [m, rad], speed [m/s], accel [m/s^2], valid: (T, n);
     length, width, kind: (n,); ego_row; rows: actor name -> row; speed_limit: (T,) [m/s]
-    at the ego; collisions: runner CollisionEvents; red_light_entries: count;
+    at the ego; collisions: runner CollisionEvents;
     route_completion [0, 1]; goal_xy [m]; stale_spat_used: planner inputs that carried
     SPaT older than 1 s (0 without V2X).
     """
@@ -44,7 +44,6 @@ class Trace:
     rows: dict[str, int]
     speed_limit: np.ndarray
     collisions: list
-    red_light_entries: int
     route_completion: float
     goal_xy: tuple[float, float]
     parked_rows: tuple[int, ...] = ()

@@ -51,7 +51,7 @@ def evaluate_run(spec, ctx: RunContext, reports: dict[str, MetricReport],
     dt = spec.dt_us / 1e6
     trace = Trace(np.arange(k + 1) * dt, hist.x, hist.y, hist.yaw, hist.speed, hist.accel,
                   hist.valid, loop.state.length, loop.state.width, loop.state.kind, EGO_ROW,
-                  world.rows, loop.limit[:k + 1], loop.events, loop.red_entries, completion,
+                  world.rows, loop.limit[:k + 1], loop.events, completion,
                   world.goal_xy, world.parked_rows,
                   stale_spat_used=air.stats.stale_spat_used if air is not None else 0,
                   reports=reports,

@@ -20,7 +20,6 @@ from sim.actors import ActorKind
 from sim.collision import detect_collisions
 from sim.metrics.base import MetricEvent, StepInput
 from sim.traffic._kernels import _lane_value_at
-from sim.traffic.signals import SIG_RED
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,6 @@ class ClosedLoop:
         self.limit = np.zeros(steps + 1)
         self.events: list[CollisionEvent] = []
         self.distance = 0.0
-        self.red_entries = 0
         self.terminal: MetricEvent | None = None
         self._active: set[tuple[int, int]] = set()
         self.stage_s = dict.fromkeys(("director", "sensors", "v2x", "planner", "engine",
@@ -144,7 +142,6 @@ class ClosedLoop:
             for a, b in new:
                 self.events.append(_event(state, a, b))
             self.distance += 0.5 * (prev.speed[EGO_ROW] + state.speed[EGO_ROW]) * self.dt
-            self.red_entries += _ran_red(self.net, prev, state, signals)
             step_events = self.metrics.update(StepInput(self.k + 1, prev, state, signals,
                                                         tuple(new)))
             t5 = clock()
@@ -200,27 +197,6 @@ class Sensing:
             cloud = scan(state, self.net.structures, EGO_ROW, self.request.lidar,
                          self.rng.child("lidar").generator(k))
         return objects, cloud
-
-
-def _ran_red(net, prev, state, signals) -> int:
-    """1 if the ego's front bumper crossed its lane's stop line this step while every
-    movement from that lane showed red."""
-    lane = int(prev.lane[EGO_ROW])
-    if lane < 0 or not np.isfinite(net.lanes.stop_s[lane]):
-        return 0
-    nxt = [int(v) for v in net.lanes.successors(lane)]
-    new = int(state.lane[EGO_ROW])
-    half = 0.5 * float(prev.length[EGO_ROW])
-    if new == lane:
-        front = float(state.s[EGO_ROW]) + half
-    elif new in nxt:
-        front = np.inf  # already into the junction
-    else:
-        return 0  # changed lanes sideways: no line crossed on this lane
-    if not float(prev.s[EGO_ROW]) + half < net.lanes.stop_s[lane] <= front:
-        return 0
-    states = [int(signals.lanes[v]) for v in nxt]
-    return int(bool(states) and all(x == SIG_RED for x in states))
 
 
 def _event(state, a: int, b: int) -> CollisionEvent:

@@ -69,7 +69,7 @@ def test_criteria_on_unevaluable_metrics_are_named_in_the_record():
     from scenarios.criteria import Trace, evaluate
 
     crit = [Criterion("takeover in time", "takeover_lead_s", ">=", 15.0, "s")]
-    tr = Trace(*([None] * 17))
+    tr = Trace(*([None] * 16))
     rec = evaluate(crit, tr)[0]
     assert rec["status"] == "not_evaluated" and rec["success"] is False
     assert "takeover_lead_s" in rec["reason"]
