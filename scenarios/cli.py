@@ -13,6 +13,10 @@
     kav scenarios                       list the catalogue (id, zone, what it tests)
     kav map ZONE|BUILDER --plot FILE.png
     kav export ID|FILE.toml --xosc DIR  OpenSCENARIO + OpenDRIVE
+    kav suite SUITE|FILE.toml [--out DIR] [--workers N | --ray ADDRESS|local] [--resume]
+    kav suites | kav suite-report DIR | kav search SCENARIO --budget N
+        batch runs, their results store and report, falsification search: see
+        :mod:`scenarios.suites.cli`
 """
 
 from __future__ import annotations
@@ -76,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="export a scenario to OpenSCENARIO + OpenDRIVE")
     e.add_argument("scenario", help="catalogue id or scenario file (.toml)")
     e.add_argument("--xosc", type=Path, required=True, help="output folder")
+    from scenarios.suites.cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -130,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         return _v2x_pcap(args)
     if args.command == "replay":
         return _replay(args)
+    if args.command in ("suite", "suites", "suite-report", "search"):
+        from scenarios.suites.cli import main as suites_main
+
+        return suites_main(args)
     try:
         params = dict(_split(p) for p in getattr(args, "param", []))
         spec = load_any(args.scenario, params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -22,14 +23,26 @@ def map_builders() -> dict[str, Callable[..., str]]:
                  "osong_grid"):
         builders[name] = (lambda fn: lambda: build_grid(fn()))(getattr(zg, name))
     from scenarios.maps.corridor import build_corridor
-    from scenarios.maps.corridor_presets import corridor_presets
+    from scenarios.maps.corridor_presets import corridor_presets, proving_ground_presets
 
     for name, fn in corridor_presets().items():
         builders[name] = (lambda f: lambda: build_corridor(f()))(fn)
+    for name, fn in proving_ground_presets().items():
+        builders[name] = _with_params(fn, build_corridor)
     from scenarios.maps.roundabout import build_roundabout, jeju_airport_roundabout
 
     builders["jeju_airport_roundabout"] = lambda: build_roundabout(jeju_airport_roundabout())
     return builders
+
+
+def _with_params(make: Callable, build: Callable[..., str]) -> Callable[..., str]:
+    """``build(make(**params))`` with ``make``'s signature (build_map checks params on it)."""
+
+    @functools.wraps(make)
+    def builder(**params):
+        return build(make(**params))
+
+    return builder
 
 
 # zone key -> the map builder that shows its road character (`kav map ZONE`)

@@ -28,14 +28,15 @@ def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
         planner_name: str | None = None, duration_s: float | None = None,
         quiet: bool = False, v2x: bool = True, pcap: Path | None = None, *,
         source: dict | None = None, record: bool = True, gif: Path | None = None,
-        key_path: Path | None = None) -> RunResult:
+        key_path: Path | None = None, visuals: bool = True) -> RunResult:
     """Run a scenario and publish its outputs into ``out`` (default
     ``runs/<scenario>-<seed>/``). ``v2x`` False runs the scenario with every radio off;
     ``pcap``: also write the V2X frames as a Wireshark capture there; ``source``: where the
     scenario came from (see :mod:`scenarios.recording`; guessed when None); ``record``:
     write ``recording.mcap``, signed with the Ed25519 key at ``key_path`` (default: the
     user's kav key, created on first use); ``gif``: also write the bird's-eye animation
-    (``.gif``, or ``.mp4`` where ffmpeg exists) under this name in the output folder."""
+    (``.gif``, or ``.mp4`` where ffmpeg exists) under this name in the output folder;
+    ``visuals`` False skips ``bev.png`` and ``report.html`` (suites of thousands of runs)."""
     out = Path(out) if out is not None else Path("runs") / f"{spec.id}-{seed}"
 
     def say(msg: str) -> None:
@@ -75,7 +76,7 @@ def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
             from v2x.framelog import to_pcap
 
             to_pcap(log, Path(pcap))
-        write_outputs(stage, spec, result, hist, net, gif)
+        write_outputs(stage, spec, result, hist, net, gif, visuals=visuals)
     compile_note = (f", after {result.compile_time_s:.0f} s of one-time kernel compilation"
                     if result.compile_time_s > 2.0 else "")
     say(f"kav: simulated {result.duration_s:.0f} s in {result.loop_time_s:.1f} s "
@@ -91,15 +92,30 @@ def run(spec: ScenarioSpec, seed: int = 0, out: Path | None = None,
 
 
 def write_outputs(folder: Path, spec: ScenarioSpec, result: RunResult, hist, net,
-                  gif: Path | None = None) -> None:
-    """bev.png, plots in report.html, junit.xml, result.json (last: its presence means the
-    rest is there), and the animation on request."""
-    from scenarios.bev import render_bev
+                  gif: Path | None = None, *, visuals: bool = True) -> None:
+    """bev.png, plots in report.html (both only with ``visuals``), junit.xml, result.json
+    (last: its presence means the rest is there), and the animation on request."""
     from scenarios.junit import write_junit
+
+    res = result.to_json()
+    if visuals:
+        _write_visuals(folder, spec, result, res, hist, net)
+    write_junit(folder / "junit.xml", res)
+    if gif is not None:
+        from scenarios.animate import write_animation
+
+        frames = (hist.x, hist.y, hist.yaw, hist.valid, hist.kind, hist.length, hist.width)
+        write_animation(folder / Path(gif).name, net, frames, EGO_ROW,
+                        title=f"{spec.id} seed {result.seed}", dt_s=spec.dt_us / 1e6)
+    write_json(folder / "result.json", res)
+
+
+def _write_visuals(folder: Path, spec: ScenarioSpec, result: RunResult, res: dict, hist,
+                   net) -> None:
+    from scenarios.bev import render_bev
     from scenarios.plots import speed_plot, ttc_plot
     from scenarios.report_html import write_report
 
-    res = result.to_json()
     render_bev(net, hist, folder / "bev.png", title=(
         f"{spec.id}  seed {result.seed}  {result.duration_s:.0f} s  "
         f"{len(result.collisions)} collisions  {result.verdict}"), ego_row=EGO_ROW)
@@ -109,14 +125,6 @@ def write_outputs(folder: Path, spec: ScenarioSpec, result: RunResult, hist, net
     ttc_png = ttc_plot(s["t_s"], s["surrogate.ttc_s"]) if "surrogate.ttc_s" in s else None
     write_report(folder / "report.html", res, (folder / "bev.png").read_bytes(), speed_png,
                  ttc_png)
-    write_junit(folder / "junit.xml", res)
-    if gif is not None:
-        from scenarios.animate import write_animation
-
-        frames = (hist.x, hist.y, hist.yaw, hist.valid, hist.kind, hist.length, hist.width)
-        write_animation(folder / Path(gif).name, net, frames, EGO_ROW,
-                        title=f"{spec.id} seed {result.seed}", dt_s=spec.dt_us / 1e6)
-    write_json(folder / "result.json", res)
 
 
 def key_fingerprint(writer) -> str:

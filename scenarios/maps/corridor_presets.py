@@ -1,4 +1,5 @@
-"""Corridor presets for the rural and motorway pilot zones, and Cheonggyecheon.
+"""Corridor presets for the rural and motorway pilot zones and Cheonggyecheon, and two
+proving-ground straights (arterial, motorway) for the built-in test suites.
 
 Each function returns a frozen :class:`~scenarios.maps.corridor.CorridorSpec`; build it
 with :func:`~scenarios.maps.corridor.build_corridor`. The map origin (0, 0) is the zone's
@@ -140,6 +141,57 @@ def cheonggyecheon_oneway() -> CorridorSpec:
                    predecessor=RoadLinkEnd("road", 3, "end"),
                    successor=RoadLinkEnd("road", 1, "start"))
     return CorridorSpec("cheonggyecheon_oneway", "cheonggyecheon", (south, east, north, west))
+
+
+# -- K-City test-track straights for the built-in NCAP and R157 suites --------------------
+# Not pilot-zone maps: straight roads whose posted limit is a builder parameter, because the
+# reference stack drives at the posted limit (0.5 km/h under it) and a suite needs the ego
+# at each test speed. Zone "kcity": geo-referenced on K-City, KATRI's proving ground.
+
+ARTERIAL_X0, ARTERIAL_LENGTH = -600.0, 1200.0
+ARTERIAL_W, ARTERIAL_CENTRE_HALF, ARTERIAL_WALK = 3.25, 0.25, 4.0
+MOTORWAY_X0, MOTORWAY_LENGTH = -1200.0, 2400.0
+MOTORWAY_W, MOTORWAY_MEDIAN_HALF, MOTORWAY_SHOULDER = 3.6, 1.5, 3.0
+
+
+def _limit_kmh(limit_mps: float, name: str) -> float:
+    kmh = round(float(limit_mps) * 3.6, 1)
+    if not 5.0 <= kmh <= 200.0:
+        raise ValueError(f"{name}: limit_mps {limit_mps} is not in [5, 200] km/h")
+    return kmh
+
+
+def straight_arterial(limit_mps: float = 50.0 / 3.6) -> CorridorSpec:
+    """Straight Korean urban arterial, 1.2 km along y = 0 (x -600..600 m) plus loops: per
+    direction half of a 0.5 m yellow centre-line zone, two 3.25 m lanes (d1 inner, d2 kerb
+    side), a 4 m sidewalk; no junctions or crosswalks (mid-block pedestrians only). Posted
+    limit ``limit_mps`` [m/s] (default 50 km/h, rounded to 0.1 km/h) on the whole road.
+    Lane centres eastbound: y = -1.875 (d1), -5.125 (d2); kerb at y = -6.75."""
+    kmh = _limit_kmh(limit_mps, "straight_arterial")
+    side = divided_lanes(2, ARTERIAL_W, ARTERIAL_CENTRE_HALF,
+                         LaneDef("walk", "sidewalk", ARTERIAL_WALK))
+    road = RoadDef(1, "test_arterial", (ARTERIAL_X0, 0.0, 0.0), ((ARTERIAL_LENGTH, None),),
+                   (mirrored(0.0, side),), kmh, road_type="town")
+    return with_loops("straight_arterial", "kcity", (road,), road, road)
+
+
+def straight_motorway(limit_mps: float = 100.0 / 3.6) -> CorridorSpec:
+    """Straight motorway, 2.4 km along y = 0 (x -1200..1200 m) plus loops: per direction
+    half of a 3 m median, three 3.6 m lanes (d1 inner .. d3 outer), a 3 m shoulder. Posted
+    limit ``limit_mps`` [m/s] (default 100 km/h, rounded to 0.1 km/h) on the whole road.
+    Lane centres eastbound: y = -3.3 (d1), -6.9 (d2), -10.5 (d3)."""
+    kmh = _limit_kmh(limit_mps, "straight_motorway")
+    side = divided_lanes(3, MOTORWAY_W, MOTORWAY_MEDIAN_HALF,
+                         LaneDef("sh", "shoulder", MOTORWAY_SHOULDER))
+    road = RoadDef(1, "test_motorway", (MOTORWAY_X0, 0.0, 0.0), ((MOTORWAY_LENGTH, None),),
+                   (mirrored(0.0, side),), kmh, road_type="motorway")
+    return with_loops("straight_motorway", "kcity", (road,), road, road)
+
+
+def proving_ground_presets() -> dict[str, Callable[..., CorridorSpec]]:
+    """The test-track straights by name; unlike :func:`corridor_presets` they take a keyword
+    parameter (``limit_mps``), which the map registry passes on."""
+    return {"straight_arterial": straight_arterial, "straight_motorway": straight_motorway}
 
 
 def corridor_presets() -> dict[str, Callable[[], CorridorSpec]]:

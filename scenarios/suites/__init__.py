@@ -1,0 +1,1 @@
+"""Batch suites: many runs, a results store, summaries, falsification search."""

@@ -1,0 +1,79 @@
+"""`kav suite`, `kav suite-report`, `kav suites` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scenarios.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+def _suite(tmp_path: Path, outputs: str = "lean") -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(f"""
+name = "tiny"
+description = "two gaps, one of them too short to stop in"
+outputs = "{outputs}"
+[[runs]]
+scenario = "{DATA / 'stalled-gap.toml'}"
+grid = {{ gap = [10.0, 60.0] }}
+duration_s = 3.0
+""")
+    return path
+
+
+def test_suite_writes_store_exports_summary_plots_and_report(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["suite", str(_suite(tmp_path)), "--out", str(out), "--workers", "2"]) == 0
+    text = capsys.readouterr()
+    assert "kav suite tiny [" in text.err and "2/2 done" in text.err  # progress
+    assert "stalled-gap" in text.out and "50.0%" in text.out  # summary table
+    for name in ("suite.json", "results.duckdb", "results.parquet", "results.csv",
+                 "summary.txt", "summary.json", "scores.png", "heatmap-stalled-gap.png",
+                 "report.html"):
+        assert (out / name).is_file(), name
+    meta = json.loads((out / "suite.json").read_text())
+    assert meta["complete"] and meta["n_planned"] == 2 and "2 workers" in meta["backend"]
+    lines = (out / "results.csv").read_text().splitlines()
+    assert len(lines) == 3
+    # lean outputs: result.json, junit.xml and the signed recording, no pictures
+    run0 = out / "runs" / "00000-stalled-gap"
+    assert {p.name for p in run0.iterdir()} >= {"result.json", "junit.xml", "recording.mcap"}
+    assert not (run0 / "report.html").exists()
+
+    # suite-report rewrites the summary from the store alone
+    (out / "report.html").unlink()
+    (out / "results.csv").unlink()
+    assert main(["suite-report", str(out)]) == 0
+    assert (out / "report.html").is_file() and (out / "results.csv").read_text() == \
+        "\n".join(lines) + "\n"
+    html = (out / "report.html").read_text()
+    assert "tiny" in html and "<script" not in html
+
+
+def test_suite_exit_codes_and_bad_input(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "b"\n[[runs]]\nscenario = "gn-rtor"\nseed = 3\n')
+    assert main(["suite", str(bad), "--out", str(tmp_path / "b")]) == 2
+    assert "bad.toml: runs[0].seed: unknown key" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()  # nothing written for a suite that cannot run
+    assert main(["suite-report", str(tmp_path)]) == 2
+    assert "not a suite folder" in capsys.readouterr().err
+    assert main(["suite", str(_suite(tmp_path)), "--workers", "0",
+                 "--out", str(tmp_path / "z")]) == 2
+    # a run that ends in ERROR (an unknown planner) makes the suite exit 3
+    err = tmp_path / "err.toml"
+    err.write_text(f'name = "e"\noutputs = "none"\n[[runs]]\nscenario = "'
+                   f'{DATA / "stalled-gap.toml"}"\nduration_s = 1.0\nplanner = "no-such"\n')
+    assert main(["suite", str(err), "--out", str(tmp_path / "e"), "--workers", "1",
+                 "--no-progress"]) == 3
+    assert "ERROR" in capsys.readouterr().out
+
+
+def test_suites_lists_the_builtin_suites(capsys):
+    assert main(["suites"]) == 0
+    out = capsys.readouterr().out
+    for name in ("korea-pilot", "ncap-aeb", "r157"):
+        assert name in out
