@@ -28,6 +28,7 @@ from scenarios.suites.store import STORE, ResultStore
 from scenarios.suites.worker import warm_up
 
 SUITE_JSON = "suite.json"
+_PLAN_KEPT = 20_000
 
 
 class SuiteStateError(RuntimeError):
@@ -61,23 +62,26 @@ def check_folder(suite: Suite, out: Path, resume: bool) -> dict | None:
         return None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        planned = meta["runs"]
-    except (ValueError, KeyError, OSError) as exc:
+        planned = meta.get("runs") or []
+        if not isinstance(meta.get("digest"), str):
+            raise ValueError("it has no plan digest")
+    except (ValueError, AttributeError, OSError) as exc:
         raise SuiteStateError(f"{meta_path}: unreadable ({exc}); choose another --out") from None
     if not resume:
         raise SuiteStateError(f"{out} already holds suite {meta.get('suite')!r}; pass --resume "
                               "to continue it, or choose another --out")
     if meta.get("digest") != suite.digest:
-        old = {r["run_id"]: r for r in planned}
-        for t in suite.tasks:
+        old = {r["run_id"] for r in planned}
+        for t in suite.tasks if old else ():
             if t.run_id not in old:
                 raise SuiteStateError(
                     f"cannot resume: the plan in {meta_path} differs from suite "
                     f"{suite.name!r} now: run {t.idx} ({t.scenario}, {dict(t.params)}, seed "
                     f"{t.seed}) was not planned before (a suite entry, scenario file or kav's "
                     "catalogue changed); start a new --out")
-        raise SuiteStateError(f"cannot resume: {meta_path} planned {len(planned)} runs, suite "
-                              f"{suite.name!r} now plans {len(suite.tasks)}; start a new --out")
+        raise SuiteStateError(f"cannot resume: {meta_path} planned {meta.get('n_planned')} "
+                              f"runs, suite {suite.name!r} now plans {len(suite.tasks)} other "
+                              "ones; start a new --out")
     return meta
 
 
@@ -92,8 +96,11 @@ def run_suite(suite: Suite, out: Path, backend, *, resume: bool = False,
     if meta is None:
         meta = {"suite": suite.name, "description": suite.description,
                 "source": suite.source, "digest": suite.digest, "n_planned": len(suite.tasks),
-                "started_at": now_iso(), "complete": False, "code_version": code_version(),
-                "runs": [t.to_json() for t in suite.tasks]}
+                "started_at": now_iso(), "complete": False, "code_version": code_version()}
+        # the plan, for people and for the resume check's message; a suite of millions
+        # keeps only its digest (the store's rows say what ran)
+        if len(suite.tasks) <= _PLAN_KEPT:
+            meta["runs"] = [t.to_json() for t in suite.tasks]
     meta["backend"] = backend.describe()
     meta["complete"] = False
     write_json(out / SUITE_JSON, meta)

@@ -28,11 +28,6 @@ Every value is checked against the scenario's declared range before anything run
 
 from __future__ import annotations
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -41,6 +36,11 @@ from pathlib import Path
 from scenarios.params import ParameterDecl
 from scenarios.schema import ScenarioFileError
 from scenarios.suites.sampling import sample_values
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 OUTPUT_MODES = ("full", "lean", "results", "none")

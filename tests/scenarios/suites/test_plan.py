@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 from pathlib import Path
 
 import pytest
@@ -14,6 +9,11 @@ import pytest
 from scenarios.catalog import logical_scenarios
 from scenarios.suites.plan import SuiteFileError, builtin_suites, expand, load_suite
 from scenarios.suites.sampling import sample_values
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 DATA = Path(__file__).parent / "data"
 

@@ -3,16 +3,16 @@ row while the suite goes on."""
 
 from __future__ import annotations
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 from pathlib import Path
 
 from scenarios.suites.plan import expand
 from scenarios.suites.pool import LocalPool
 from scenarios.suites.worker import execute
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 DATA = Path(__file__).parent / "data"
 BAD = "tests.scenarios.suites.misbehaving"

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +9,11 @@ import pytest
 
 from scenarios.suites.plan import expand
 from scenarios.suites.pool import LocalPool
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ray = pytest.importorskip("ray")
 DATA = Path(__file__).parent / "data"

@@ -77,3 +77,28 @@ def test_suites_lists_the_builtin_suites(capsys):
     out = capsys.readouterr().out
     for name in ("korea-pilot", "ncap-aeb", "r157"):
         assert name in out
+
+
+def test_resume_refuses_a_changed_plan(tmp_path):
+    import pytest
+
+    from scenarios.outputs import write_json
+    from scenarios.suites.driver import SuiteStateError, check_folder
+    from scenarios.suites.plan import load_suite
+
+    suite = load_suite(_suite(tmp_path))
+    out = tmp_path / "out"
+    out.mkdir()
+    write_json(out / "suite.json", {"suite": "tiny", "digest": suite.digest, "n_planned": 2,
+                                    "runs": [t.to_json() for t in suite.tasks]})
+    assert check_folder(suite, out, resume=True)["suite"] == "tiny"
+    with pytest.raises(SuiteStateError, match="already holds suite 'tiny'; pass --resume"):
+        check_folder(suite, out, resume=False)
+    path = _suite(tmp_path)
+    path.write_text(path.read_text().replace("[10.0, 60.0]", "[10.0, 50.0]"))
+    with pytest.raises(SuiteStateError, match=r"run 1 \(stalled-gap, \{'gap': 50.0\}, seed 0\) "
+                                              "was not planned before"):
+        check_folder(load_suite(path), out, resume=True)
+    (out / "suite.json").write_text("{ not json")
+    with pytest.raises(SuiteStateError, match="unreadable"):
+        check_folder(suite, out, resume=True)
