@@ -12,12 +12,18 @@ in its time. The configurations must agree on every run's state-history hash.
 Targets (issue 7): >= 1.8x from 1 to 2 workers; Ray overhead <= 10 % against the local pool
 with the same number of CPUs.
 
-Usage: ``python benchmarks/suite.py [--scenario ID] [--duration S] [--runs N] [--no-ray]``.
+Configurations run interleaved, ``--repeats`` times each, and the median wall time is
+reported.
+
+Usage: ``python benchmarks/suite.py [--scenario ID] [--duration S] [--runs N] [--repeats R]
+[--no-ray]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -56,41 +62,53 @@ def main(argv=None) -> int:
     ap.add_argument("--scenario", default="gn-rtor")
     ap.add_argument("--duration", type=float, default=20.0, help="simulated seconds per run")
     ap.add_argument("--runs", type=int, default=12, help="runs per configuration")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="interleaved repeats of every configuration (median reported)")
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray configuration")
     args = ap.parse_args(argv)
     tasks = plan(args.scenario, args.duration, args.runs)
     tmp = Path(tempfile.mkdtemp(prefix="kav-bench-suite-"))
     print(f"compiling/loading kernels: {warm_up(tasks[0]):.1f} s", flush=True)
-    results = []
-    for label, workers in (("local pool, 1 worker", 1), ("local pool, 2 workers", 2)):
-        wall, hashes = timed(LocalPool(workers, str(tmp / label.replace(' ', '_'))), tasks)
-        results.append((label, wall, hashes))
-        print(f"  {label}: {wall:.1f} s", flush=True)
+    configs = [("local pool, 1 worker", lambda d: LocalPool(1, d)),
+               ("local pool, 2 workers", lambda d: LocalPool(2, d))]
+    ray = None
     if not args.no_ray:
         try:
             import ray
         except ImportError:
             print("ray is not installed (pip install 'kav-testbed[distributed]'): skipped")
         else:
-            import os
-
             from scenarios.suites.ray_backend import RayPool
 
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False, runtime_env={"env_vars": {
-                         "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", "")}})
+            configs.append(("local Ray, 2 CPUs", lambda d: RayPool("local", d, workers=2)))
+    # interleaved repeats, median: a shared 2-core VM drifts by 10-20 % over minutes, which
+    # would otherwise land on whichever configuration ran during a slow spell
+    walls: dict[str, list[float]] = {label: [] for label, _ in configs}
+    hashes: dict[str, dict] = {}
+    for rep in range(args.repeats):
+        for label, make in configs:
+            is_ray = label.startswith("local Ray")
+            if is_ray:  # the cluster is up before the clock starts, and down afterwards so
+                # its daemons take no CPU from the local pools
+                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                         configure_logging=False, runtime_env={"env_vars": {
+                             "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", "")}})
             try:
-                wall, hashes = timed(RayPool("local", str(tmp / "ray"), workers=2), tasks)
+                wall, h = timed(make(str(tmp / f"{rep}-{label.replace(' ', '_')}")), tasks)
             finally:
-                ray.shutdown()
-            results.append(("local Ray, 2 CPUs", wall, hashes))
-            print(f"  local Ray, 2 CPUs: {wall:.1f} s", flush=True)
+                if is_ray:
+                    ray.shutdown()
+            walls[label].append(wall)
+            hashes[label] = h
+            print(f"  {label}: {wall:.1f} s", flush=True)
+    results = [(label, statistics.median(walls[label]), hashes[label]) for label, _ in configs]
     if any(h != results[0][2] for _, _, h in results):
         raise SystemExit("configurations disagree on a run's state-history hash")
     one = results[0][1]
     two = results[1][1]
-    print(f"\n{args.runs} runs of {args.scenario}, {args.duration:.0f} s simulated each; "
-          "every configuration gave the same state-history hashes\n")
+    print(f"\n{args.runs} runs of {args.scenario}, {args.duration:.0f} s simulated each, median "
+          f"of {args.repeats} interleaved repeats; every configuration gave the same "
+          "state-history hashes\n")
     print(f"| {'configuration':22s} | wall [s] | runs/s | vs 1 worker | vs 2-worker pool |")
     print(f"|{'-' * 24}|---------:|-------:|------------:|-----------------:|")
     for label, wall, _ in results:

@@ -5,10 +5,11 @@ a hung one cannot be killed there. Here the parent watches every worker's pipe a
 sentinel with a deadline per run; a worker that dies or overruns its run's ``timeout_s`` is
 killed and replaced, its run gets an ERROR row naming the reason, and the suite goes on.
 
-Workers are started with ``spawn`` (the same on Linux, macOS and Windows, and safe with
-the threads NumPy and ZeroMQ start); each imports kav and loads the already-compiled Numba
-kernels from the on-disk cache once, then says it is ready, so start-up never counts
-against a run's timeout.
+On Linux workers fork from a fork server that has imported the run stack once
+(:mod:`scenarios.suites._preload`); elsewhere they are spawned. Either way each loads the
+already-compiled Numba kernels from the on-disk cache (the suite compiles them before any
+worker starts) and says it is ready before it gets a run, so start-up never counts against
+a run's timeout.
 """
 
 from __future__ import annotations
@@ -44,9 +45,8 @@ def _worker_main(conn, suite_dir: str) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # one process per core: BLAS/OpenMP thread pools inside each would fight over the cores
-    # (set before NumPy is first imported in this process, which is why the imports above
-    # are light)
+    # spawned workers (macOS, Windows) get here before NumPy: one thread each, as the fork
+    # server's preload sets on Linux
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -65,20 +65,32 @@ def _worker_main(conn, suite_dir: str) -> None:
 
 
 def _exit_with_parent() -> None:
-    """A parent killed with SIGKILL cannot stop its workers; each worker notices that its
-    parent is gone within a second and exits, so no orphan finishes a run behind the back of
-    the suite that is resumed next."""
+    """A suite process killed with SIGKILL cannot stop its workers; each worker notices
+    within a second that the process that started it is gone and exits, so no orphan
+    finishes a run behind the back of the suite that is resumed next."""
     import threading
 
-    parent = os.getppid()
+    parent = mp.parent_process()  # the suite process, also when forked by the fork server
 
     def watch() -> None:
         while True:
             time.sleep(1.0)
-            if os.getppid() != parent:
+            if parent is None or not parent.is_alive():
                 os._exit(1)
 
     threading.Thread(target=watch, name="kav-parent-watch", daemon=True).start()
+
+
+def _context():
+    """Fork server where there is one (Linux): workers fork from a process that imported the
+    run stack once (:mod:`scenarios.suites._preload`), which makes starting or replacing a
+    worker cheap; spawn elsewhere. Never plain fork: the suite process may hold threads
+    (Ray, ZeroMQ) that a fork would copy in an unknown state."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["scenarios.suites._preload"])
+        return ctx
+    return mp.get_context("spawn")
 
 
 class _Worker:
@@ -124,7 +136,7 @@ class LocalPool:
             raise ValueError("workers must be >= 1")
         self.workers = workers
         self.suite_dir = str(suite_dir)
-        self.ctx = mp.get_context("spawn")
+        self.ctx = _context()
         self._start_failures = 0
 
     def describe(self) -> str:
@@ -174,7 +186,7 @@ class LocalPool:
         code = w.proc.exitcode
         how = (f"killed by signal {-code}" if code is not None and code < 0
                else f"exit code {code}")
-        return f"worker process died ({how}) during the run"
+        return f"worker process died ({how})"
 
     def _replace(self, w: _Worker, on_row, reason: str) -> _Worker:
         task, started = w.task, w.started
@@ -182,6 +194,8 @@ class LocalPool:
         if task is not None:
             from scenarios.suites.worker import partial_outputs, worker_name
 
+            if reason.startswith("worker process died"):
+                reason += " during the run"
             on_row(error_row(task.columns(), reason, time.monotonic() - started,
                              f"{worker_name().split(':')[0]}:{w.proc.pid}",
                              partial_outputs(self.suite_dir, task.out_dir)))
