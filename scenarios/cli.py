@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run(spec, seed=args.seed, out=args.out, planner_name=args.planner,
                      duration_s=args.duration, quiet=args.quiet, v2x=not args.no_v2x,
-                     pcap=args.pcap, source=_source(args.scenario, params),
+                     pcap=args.pcap, source=source_for(args.scenario, params),
                      record=not args.no_record, gif=Path("replay.gif") if args.gif else None,
                      key_path=args.key)
     except (MapError, KeyError, TypeError, ValueError, OSError) as exc:
@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     return 3 if result.verdict == "ERROR" else 0
 
 
-def _source(ref: str, params: dict) -> dict:
+def source_for(ref: str, params: dict) -> dict:
+    """Where a run's scenario comes from, for its recording: a catalogue id, or a .toml /
+    .xosc file whose bytes the recording carries."""
     from scenarios.recording import catalog_source, file_source
 
     path = Path(ref)

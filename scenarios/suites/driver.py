@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,7 +131,8 @@ def run_suite(suite: Suite, out: Path, backend, *, resume: bool = False,
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, previous)
             bar.close()
         rows = store.rows()
         store.export(out)
@@ -155,4 +157,6 @@ def _term_as_interrupt():
     def handler(signum, frame):
         raise KeyboardInterrupt
 
+    if threading.current_thread() is not threading.main_thread():
+        return signal.getsignal(signal.SIGTERM)  # only the main thread may set handlers
     return signal.signal(signal.SIGTERM, handler)

@@ -81,7 +81,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="kav-parent-watch", daemon=True).start()
 
 
-def _context():
+def start_context():
     """Fork server where there is one (Linux): workers fork from a process that imported the
     run stack once (:mod:`scenarios.suites._preload`), which makes starting or replacing a
     worker cheap; spawn elsewhere. Never plain fork: the suite process may hold threads
@@ -136,7 +136,7 @@ class LocalPool:
             raise ValueError("workers must be >= 1")
         self.workers = workers
         self.suite_dir = str(suite_dir)
-        self.ctx = _context()
+        self.ctx = start_context()
         self._start_failures = 0
 
     def describe(self) -> str:

@@ -35,14 +35,14 @@ def execute(task: RunTask, suite_dir: str) -> dict:
     try:
         import json
 
-        from scenarios.cli import _source, load_any
+        from scenarios.cli import load_any, source_for
         from scenarios.publish import run
 
         params = dict(task.params)
         spec = load_any(task.source, params or None)
         run(spec, seed=task.seed, out=out, planner_name=task.planner,
             duration_s=task.duration_s, quiet=True, v2x=task.v2x,
-            source=_source(task.source, params), record=task.outputs in ("full", "lean"),
+            source=source_for(task.source, params), record=task.outputs in ("full", "lean"),
             visuals=task.outputs == "full")
         result = json.loads((out / "result.json").read_text(encoding="utf-8"))
         rel = "" if scratch is not None else task.out_dir
@@ -65,17 +65,28 @@ def partial_outputs(suite_dir: str, out_dir: str) -> str:
 
 
 def warm_up(task: RunTask | None) -> float:
-    """Compile (or load from the on-disk cache) the Numba kernels in this process before
-    workers start, so N workers do not compile the same kernels N times; returns the time
-    it took [s]. Runs a second of the given task's scenario with its recording on (the
-    recorder has kernels of its own)."""
+    """Compile the Numba kernels into the on-disk cache before workers start, so N workers
+    load them instead of compiling the same kernels N times; returns the time it took [s].
+
+    Runs a second of the given task's scenario, recording on (the recorder has kernels of
+    its own), in a child process: the task may name a user's planner, and a planner that
+    crashes its process must cost that run, not the suite. A warm-up that fails or hangs is
+    abandoned; the runs then report what is wrong."""
     if task is None:
         return 0.0
+    from scenarios.suites.pool import start_context
+
     t0 = time.perf_counter()
     scratch = tempfile.mkdtemp(prefix="kav-warm-")
+    warm = RunTask(**{**task.__dict__, "duration_s": 1.0, "outputs": "lean",
+                      "out_dir": "warm"})
+    proc = start_context().Process(target=execute, args=(warm, scratch), daemon=True)
     try:
-        execute(RunTask(**{**task.__dict__, "duration_s": 1.0, "outputs": "lean",
-                           "out_dir": "warm"}), scratch)
+        proc.start()
+        proc.join(task.timeout_s)
     finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
         shutil.rmtree(scratch, ignore_errors=True)
     return time.perf_counter() - t0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from scenarios.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -63,13 +65,24 @@ def test_suite_exit_codes_and_bad_input(tmp_path, capsys):
     assert "not a suite folder" in capsys.readouterr().err
     assert main(["suite", str(_suite(tmp_path)), "--workers", "0",
                  "--out", str(tmp_path / "z")]) == 2
-    # a run that ends in ERROR (an unknown planner) makes the suite exit 3
+    # runs that end in ERROR (a planner that kills its process, here the first run, whose
+    # scenario the suite warms the kernels up with; an unknown planner) make the suite
+    # exit 3, and the suite itself survives them
     err = tmp_path / "err.toml"
-    err.write_text(f'name = "e"\noutputs = "none"\n[[runs]]\nscenario = "'
-                   f'{DATA / "stalled-gap.toml"}"\nduration_s = 1.0\nplanner = "no-such"\n')
+    err.write_text("".join(
+        f'[[runs]]\nscenario = "{DATA / "stalled-gap.toml"}"\nduration_s = 1.0\n'
+        f'planner = "{p}"\n' for p in ("tests.scenarios.suites.misbehaving:Crash",
+                                        "no-such")))
+    err.write_text('name = "e"\noutputs = "none"\n' + err.read_text())
     assert main(["suite", str(err), "--out", str(tmp_path / "e"), "--workers", "1",
                  "--no-progress"]) == 3
-    assert "ERROR" in capsys.readouterr().out
+    from scenarios.suites.store import ResultStore
+
+    with ResultStore(tmp_path / "e" / "results.duckdb", read_only=True) as st:
+        rows = st.rows()
+    assert [r["verdict"] for r in rows] == ["ERROR", "ERROR"]
+    assert "worker process died (exit code 11) during the run" in rows[0]["error"]
+    assert "no-such" in rows[1]["error"]
 
 
 def test_suites_lists_the_builtin_suites(capsys):
@@ -80,8 +93,6 @@ def test_suites_lists_the_builtin_suites(capsys):
 
 
 def test_resume_refuses_a_changed_plan(tmp_path):
-    import pytest
-
     from scenarios.outputs import write_json
     from scenarios.suites.driver import SuiteStateError, check_folder
     from scenarios.suites.plan import load_suite
@@ -102,3 +113,23 @@ def test_resume_refuses_a_changed_plan(tmp_path):
     (out / "suite.json").write_text("{ not json")
     with pytest.raises(SuiteStateError, match="unreadable"):
         check_folder(suite, out, resume=True)
+
+
+@pytest.mark.slow
+def test_korea_pilot_runs_end_to_end(tmp_path, capsys):
+    """The whole catalogue as a suite: every scenario gets its row and its report."""
+    from scenarios.catalog import logical_scenarios
+    from scenarios.suites.store import ResultStore
+
+    out = tmp_path / "pilot"
+    code = main(["suite", "korea-pilot", "--out", str(out)])
+    assert code in (0, 3)  # 3: scenarios kav cannot judge yet are ERROR, and say why
+    assert "15/15 done" in capsys.readouterr().err
+    with ResultStore(out / "results.duckdb", read_only=True) as st:
+        rows = st.rows()
+    assert sorted(r["scenario"] for r in rows) == sorted(logical_scenarios())
+    for r in rows:
+        assert r["verdict"] in ("PASS", "FAIL", "ERROR")
+        assert r["verdict"] != "ERROR" or "cannot" in r["error"]
+        assert (out / r["out_dir"] / "report.html").is_file()
+    assert (out / "report.html").is_file() and (out / "scores.png").is_file()
