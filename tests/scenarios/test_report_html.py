@@ -9,7 +9,6 @@ import io
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -17,11 +16,10 @@ from PIL import Image
 
 from scenarios.plots import speed_plot, ttc_plot
 from scenarios.report_html import report_html, write_report
+from tests.html_check import HtmlChecker, parse_html
 
 SCRIPT = '<script>alert("x")</script>'
 
-VOID = {"meta", "br", "img", "hr", "input", "link", "col", "area", "base", "wbr",
-        "source", "rect", "circle", "line", "path"}
 
 
 def _result(**over) -> dict:
@@ -65,42 +63,8 @@ def _result(**over) -> dict:
     return res
 
 
-class _Checker(HTMLParser):
-    """Fails on unbalanced tags; collects text, attribute values and image sources."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.text: list[str] = []
-        self.imgs: list[str] = []
-        self.tags: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        if tag == "img":
-            self.imgs.append(dict(attrs)["src"])
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in VOID:
-            return
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes {self.stack[-1:]}")
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def _parse(page: str) -> _Checker:
-    p = _Checker()
-    p.feed(page)
-    p.close()
-    assert not p.errors and not p.stack, (p.errors, p.stack)
-    return p
+def _parse(page: str) -> HtmlChecker:
+    return parse_html(page)
 
 
 def _png(colour=(200, 30, 30)) -> bytes:

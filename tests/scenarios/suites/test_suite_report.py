@@ -8,7 +8,6 @@ import html
 import io
 import json
 import math
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -24,9 +23,9 @@ from scenarios.suites.suite_plots import (
 )
 from scenarios.suites.suite_report import run_link, safe_name, write_suite_report
 from scenarios.suites.summary import format_table, summarize, summary_json
+from tests.html_check import HtmlChecker, parse_html
 
 EVIL = "<b>evil</b>"
-VOID = {"meta", "br", "img"}
 
 
 def _row(scenario="s1", verdict="PASS", params=None, idx=0, **over) -> dict:
@@ -198,40 +197,9 @@ def test_score_histograms_with_and_without_data():
 
 # ---------------------------------------------------------------- report
 
-class _Checker(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.text: list[str] = []
-        self.hrefs: list[str] = []
-        self.imgs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "a":
-            self.hrefs.append(a["href"])
-        if tag == "img":
-            self.imgs.append(a["src"])
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes {self.stack[-1:]}")
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def _page(path) -> tuple[str, _Checker]:
+def _page(path) -> tuple[str, HtmlChecker]:
     page = path.read_text(encoding="utf-8")
-    p = _Checker()
-    p.feed(page)
-    p.close()
-    assert not p.errors and not p.stack, (p.errors, p.stack)
+    p = parse_html(page)
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     return page, p
 
