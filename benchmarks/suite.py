@@ -22,7 +22,6 @@ Usage: ``python benchmarks/suite.py [--scenario ID] [--duration S] [--runs N] [-
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -78,7 +77,7 @@ def main(argv=None) -> int:
         except ImportError:
             print("ray is not installed (pip install 'kav-testbed[distributed]'): skipped")
         else:
-            from scenarios.suites.ray_backend import RayPool
+            from scenarios.suites.ray_backend import RayPool, init_kwargs
 
             configs.append(("local Ray, 2 CPUs", lambda d: RayPool("local", d, workers=2)))
     # interleaved repeats, median: a shared 2-core VM drifts by 10-20 % over minutes, which
@@ -90,9 +89,7 @@ def main(argv=None) -> int:
             is_ray = label.startswith("local Ray")
             if is_ray:  # the cluster is up before the clock starts, and down afterwards so
                 # its daemons take no CPU from the local pools
-                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False, runtime_env={"env_vars": {
-                             "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", "")}})
+                ray.init(**init_kwargs("local", 2))
             try:
                 wall, h = timed(make(str(tmp / f"{rep}-{label.replace(' ', '_')}")), tasks)
             finally:

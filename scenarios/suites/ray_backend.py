@@ -35,6 +35,18 @@ def _ray():
     return ray
 
 
+def init_kwargs(address: str, workers: int | None = None) -> dict:
+    """``ray.init`` arguments for a suite: every worker imports the run stack when it starts
+    (:mod:`scenarios.suites._preload`), not in its first run; on ``local`` the workers also
+    share the driver's Numba cache, which the suite has just filled, instead of compiling."""
+    env: dict = {"worker_process_setup_hook": "scenarios.suites._preload.setup"}
+    kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    if address == "local":
+        env["env_vars"] = {"NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", "")}
+        return dict(num_cpus=workers, runtime_env=env, **kw)
+    return dict(address=address, runtime_env=env, **kw)
+
+
 class RayPool:
     """``address``: ``local`` (start a Ray instance on this machine with ``workers``
     CPUs), ``auto``, or ``ray://host:port`` / ``host:port`` of a running cluster."""
@@ -54,13 +66,7 @@ class RayPool:
         ray = _ray()
         if ray.is_initialized():
             return ray
-        kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
-        if self.address == "local":
-            # local workers share the driver's warm Numba cache instead of compiling again
-            env = {"NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", "")}
-            ray.init(num_cpus=self.workers, runtime_env={"env_vars": env}, **kw)
-        else:
-            ray.init(address=self.address, **kw)
+        ray.init(**init_kwargs(self.address, self.workers))
         self._started_here = True
         return ray
 
