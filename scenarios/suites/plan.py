@@ -191,7 +191,7 @@ def _entry_tasks(entry, where, fail, base_dir, base_seed, suite_timeout, outputs
     return out
 
 
-def _own_duration(raw: dict) -> float:
+def own_duration(raw: dict) -> float:
     """The scenario's simulated time [s] for the default timeout (120 s, the longest in the
     catalogue, when the file makes it a parameter or an OpenSCENARIO file hides it)."""
     d = raw.get("duration_s")
@@ -212,7 +212,7 @@ def _sources(ref, where, fail, base_dir):
                                                 f"{', '.join(sorted(catalog))})")
             text = (CATALOG_DIR / f"{sid}.toml").read_bytes()
             yield (sid, sid, sid, catalog[sid].decls, hashlib.sha256(text).hexdigest(),
-                   _own_duration(catalog[sid].raw))
+                   own_duration(catalog[sid].raw))
         return
     path = Path(ref) if Path(ref).is_absolute() else (base_dir / ref)
     path = path.resolve()
@@ -230,7 +230,7 @@ def _sources(ref, where, fail, base_dir):
     except ScenarioFileError as exc:
         raise fail(f"{where}.scenario", str(exc)) from None
     sid = str(logical.raw.get("id") or path.stem)
-    yield sid, ref, str(path), logical.decls, content, _own_duration(logical.raw)
+    yield sid, ref, str(path), logical.decls, content, own_duration(logical.raw)
 
 
 def _points(entry, where, fail, decls: dict[str, ParameterDecl], src: str) -> list[dict]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from scenarios.outputs import atomic_write_text, write_json
 from scenarios.suites.cem import CrossEntropySearch, SearchSpace, budget_plan
-from scenarios.suites.plan import RunTask
+from scenarios.suites.plan import RunTask, own_duration
 from scenarios.suites.progress import ProgressBar
 from scenarios.suites.rows import now_iso
 from scenarios.suites.store import STORE, ResultStore
@@ -82,6 +82,7 @@ def run_search(ref: str, out: Path, backend, *, budget: int, objective: str = "s
     _check_folder(out, settings, resume)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / SEARCH_JSON, {**settings, "started_at": now_iso(), "complete": False})
+    sim_s = duration_s if duration_s is not None else own_duration(logical.raw)
     population, generations = budget_plan(budget)
     cem = CrossEntropySearch(space, seed=seed, population=population)
     stream = stream if stream is not None else sys.stderr
@@ -95,7 +96,7 @@ def run_search(ref: str, out: Path, backend, *, budget: int, objective: str = "s
         while len(rows) < budget:
             cands = cem.ask()[:budget - len(rows)]
             tasks = [_task(sid, label, source, content, c, run_seed, duration_s,
-                           len(rows) + i) for i, c in enumerate(cands)]
+                           len(rows) + i, sim_s) for i, c in enumerate(cands)]
             todo = [t for t in tasks if t.run_id not in have]
             if todo and not warmed:
                 warm_up(todo[0])
@@ -160,13 +161,13 @@ def _logical(ref: str):
     return catalog[ref], ref, ref, content
 
 
-def _task(sid, label, source, content, cand, run_seed, duration_s, idx) -> RunTask:
+def _task(sid, label, source, content, cand, run_seed, duration_s, idx, sim_s) -> RunTask:
     key = json.dumps([content, sorted(cand.items()), run_seed, duration_s], default=str)
     run_id = hashlib.sha256(key.encode()).hexdigest()[:16]
     return RunTask(idx=idx, run_id=run_id, suite=f"search-{sid}", scenario=sid,
                    source=source, source_label=label, params=tuple(sorted(cand.items())),
                    seed=run_seed, repetition=0, duration_s=duration_s, planner=None,
-                   v2x=True, timeout_s=60.0 + 5.0 * (duration_s or 120.0),
+                   v2x=True, timeout_s=60.0 + 5.0 * sim_s,
                    outputs="results", out_dir=f"runs/{idx:05d}-{sid}")
 
 
