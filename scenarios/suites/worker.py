@@ -8,6 +8,7 @@ that row.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -33,8 +34,6 @@ def execute(task: RunTask, suite_dir: str) -> dict:
         scratch = Path(tempfile.mkdtemp(prefix="kav-run-"))
         out = scratch / "run"
     try:
-        import json
-
         from scenarios.cli import load_any, source_for
         from scenarios.publish import run
 
