@@ -263,4 +263,8 @@ def write_suite_report(folder: Path, rows: list[dict], meta: dict) -> list[Path]
     for scenario, png in heatmaps.items():
         put(f"heatmap-{safe_name(scenario)}.png", png)
     put("report.html", report_html(folder, rows, meta, summary, scores_png, heatmaps))
+    # a heat map from an earlier report whose scenario no longer varies would sit beside
+    # the new ones as if current: the names are this module's own, so remove the strays
+    for stray in set(folder.glob("heatmap-*.png")) - set(written):
+        stray.unlink(missing_ok=True)
     return written

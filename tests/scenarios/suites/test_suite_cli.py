@@ -45,12 +45,15 @@ def test_suite_writes_store_exports_summary_plots_and_report(tmp_path, capsys):
     assert {p.name for p in run0.iterdir()} >= {"result.json", "junit.xml", "recording.mcap"}
     assert not (run0 / "report.html").exists()
 
-    # suite-report rewrites the summary from the store alone
+    # suite-report rewrites the summary from the store alone (and drops a stale heat map)
+    (out / "heatmap-gone.png").write_bytes(b"old")
     (out / "report.html").unlink()
     (out / "results.csv").unlink()
     assert main(["suite-report", str(out)]) == 0
     assert (out / "report.html").is_file() and (out / "results.csv").read_text() == \
         "\n".join(lines) + "\n"
+    assert not (out / "heatmap-gone.png").exists()
+    assert (out / "heatmap-stalled-gap.png").is_file()
     html = (out / "report.html").read_text()
     assert "tiny" in html and "<script" not in html
 
