@@ -253,6 +253,10 @@ METRICS: dict[str, Metric] = {
                                   _reported("collisions", "at_fault_collisions")),
     "max_impact_speed_mps": Metric("m/s", "highest relative speed at an ego collision",
                                    _reported("collisions", "max_impact_speed_mps")),
+    "avoidable_cut_in_collisions": Metric(
+        "count", "collisions after cut-ins UN R157 requires the system to avoid (TTC at lane "
+        "intrusion above v_rel / (2 x 6 m/s^2) + 0.25 s)",
+        _reported("r157", "avoidable_cut_in_collisions")),
     # named, not evaluated: kav's stack has no take-over / MRM / remote-assistance HMI yet
     "takeover_lead_s": Metric("s", "time from takeover request to the ODD boundary"),
     "mrm_latency_s": Metric("s", "time from unanswered request / ODD exit to MRM start"),

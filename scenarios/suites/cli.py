@@ -6,7 +6,7 @@
         130 interrupted (continue with --resume), 2 bad input
     kav suites                      list the built-in suites
     kav suite-report DIR            rewrite the summary, plots, report.html, CSV, Parquet
-    kav search SCENARIO --budget N [--objective score|nuplan|ttc] [--seed S]
+    kav search SCENARIO --budget N [--objective score|nuplan|ttc|fail] [--seed S]
                [--params A,B] [--top K] [--out DIR] [--workers N] [--duration S]
 """
 
@@ -35,9 +35,11 @@ def add_parsers(sub) -> None:
     f.add_argument("scenario", help="catalogue id or scenario file (.toml) with declared "
                                     "parameter ranges")
     f.add_argument("--budget", type=int, required=True, help="number of runs")
-    f.add_argument("--objective", choices=("score", "nuplan", "ttc"), default="score",
-                   help="what to minimise: CARLA driving score (default), nuPlan score, or "
-                        "the smallest TTC (0 on a collision)")
+    f.add_argument("--objective", choices=("score", "nuplan", "ttc", "fail"),
+                   default="score",
+                   help="what to minimise: CARLA driving score (default), nuPlan score, the "
+                        "smallest TTC (minus the impact speed on a collision), or fail: "
+                        "failed scenario criteria first, then the driving score")
     f.add_argument("--seed", type=int, default=0, help="optimiser seed (default 0)")
     f.add_argument("--run-seed", type=int, default=0, help="simulation seed of every run")
     f.add_argument("--params", default=None,

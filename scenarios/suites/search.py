@@ -34,6 +34,7 @@ OBJECTIVES = {
     "score": "CARLA Leaderboard 2.0 driving score",
     "nuplan": "nuPlan closed-loop score",
     "ttc": "smallest time to collision [s] (on a collision: minus the impact speed [m/s])",
+    "fail": "verdict first (a FAIL ranks below every PASS), then the CARLA driving score",
 }
 
 
@@ -43,6 +44,13 @@ def cost_of(row: dict, objective: str) -> float:
         return row["carla_ds"]
     if objective == "nuplan":
         return row["nuplan_score"]
+    if objective == "fail":
+        # the scenario's own criteria say what failing is (an unavoidable crash need not
+        # be one); among FAILs and among PASSes the lower driving score is the worse case
+        if row["verdict"] not in ("PASS", "FAIL"):
+            return math.nan
+        ds = row["carla_ds"] if row["carla_ds"] == row["carla_ds"] else 0.0
+        return ds - 100.0 if row["verdict"] == "FAIL" else ds
     if row["ego_collisions"] == row["ego_collisions"] and row["ego_collisions"] > 0:
         # among collisions the harder one is the worse case: cost falls below 0
         impact = row["max_impact_speed_mps"]

@@ -100,3 +100,8 @@ def test_costs_per_objective():
     assert cost_of(row, "ttc") == 1.2
     assert cost_of(row | {"ego_collisions": 1.0, "max_impact_speed_mps": 7.0}, "ttc") == -7.0
     assert cost_of(row | {"ego_collisions": nan, "min_ttc_s": nan}, "ttc") != 0.0
+    # fail: any FAIL below any PASS, then by driving score; ERROR teaches nothing
+    assert cost_of(row | {"verdict": "FAIL", "carla_ds": 99.0}, "fail") == -1.0
+    assert cost_of(row | {"verdict": "PASS", "carla_ds": 0.5}, "fail") == 0.5
+    assert cost_of(row | {"verdict": "ERROR"}, "fail") != cost_of(row | {"verdict": "ERROR"},
+                                                                   "fail")  # NaN
