@@ -60,6 +60,14 @@ class Dimension:
         decimals = 4 - math.floor(math.log10(width))
         return float(min(max(round(float(x), decimals), self.low), self.high))
 
+    def at(self, u: float) -> Value:
+        """The value at ``u`` in [0, 1) of the dimension: equal shares for every choice or
+        (for ints) every whole number, uniform over a numeric span."""
+        if self.choices is not None:
+            return self.choices[min(int(u * len(self.choices)), len(self.choices) - 1)]
+        lo, hi = self.span
+        return self.value(lo + u * (hi - lo))
+
 
 @dataclass(frozen=True)
 class SearchSpace:
@@ -83,14 +91,27 @@ class SearchSpace:
             if name not in decls:
                 raise ValueError(f"no parameter {name!r} to search "
                                  f"(declared: {', '.join(decls) or 'none'})")
-            dims.append(_dimension(decls[name]))
+            dims.append(dimension(decls[name]))
         if not dims:
             raise ValueError("nothing to search: no parameters")
         return cls(tuple(dims))
 
 
-def _dimension(decl: ParameterDecl) -> Dimension:
+def dimension(decl: ParameterDecl, bounds: tuple[float, float] | None = None) -> Dimension:
+    """The dimension of one declared parameter: its choices (bool, or str with ``values``)
+    or its [min, max], narrowed to ``bounds`` when given (checked against the declaration).
+    ValueError naming the parameter when there is nothing to draw from."""
     d = decl.default
+    if bounds is not None:
+        if isinstance(d, (bool, str)):
+            raise ValueError(f"parameter {decl.name!r}: only numeric parameters take a range")
+        if not (len(bounds) == 2 and bounds[0] <= bounds[1]):
+            raise ValueError(f"parameter {decl.name!r}: a range is [min, max] with "
+                             "min <= max")
+        for v in bounds:
+            reason = decl.out_of_range(v)
+            if reason:
+                raise ValueError(f"parameter {decl.name!r}: {reason}")
     if isinstance(d, bool):
         return Dimension(decl.name, choices=decl.values or (False, True))
     if isinstance(d, str):
@@ -99,15 +120,16 @@ def _dimension(decl: ParameterDecl) -> Dimension:
                              "declare the choices to search in its [parameters."
                              f"{decl.name}] table")
         return Dimension(decl.name, choices=tuple(dict.fromkeys(decl.values)))
-    lo, hi = decl.min, decl.max
+    lo, hi = bounds if bounds is not None else (decl.min, decl.max)
     if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"parameter {decl.name!r} has no finite range to search: declare "
                          f"min and max in its [parameters.{decl.name}] table")
     if isinstance(d, int):
-        lo, hi = math.ceil(lo), math.floor(hi)  # the whole numbers inside the range
-        if lo > hi:
+        whole_lo, whole_hi = math.ceil(lo), math.floor(hi)  # the whole numbers inside
+        if whole_lo > whole_hi:
             raise ValueError(f"integer parameter {decl.name!r} has no whole number in "
-                             f"[{decl.min}, {decl.max}]")
+                             f"[{lo}, {hi}]")
+        lo, hi = whole_lo, whole_hi
         return Dimension(decl.name, float(lo), float(hi), integer=True)
     return Dimension(decl.name, float(lo), float(hi))
 

@@ -29,13 +29,13 @@ Every value is checked against the scenario's declared range before anything run
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scenarios.params import ParameterDecl
 from scenarios.schema import ScenarioFileError
 from scenarios.suites.sampling import sample_values
+from scenarios.suites.sources import ScenarioSource, resolve_scenario, run_id
 
 try:
     import tomllib
@@ -174,63 +174,30 @@ def _entry_tasks(entry, where, fail, base_dir, base_seed, suite_timeout, outputs
         raise fail(f"{where}.timeout_s", "must be > 0")
     seeds = _seeds(entry, where, fail, base_seed)
     out: list[RunTask] = []
-    for sid, label, abs_src, decls, content, own_s in _sources(ref, where, fail, base_dir):
-        for values in _points(entry, where, fail, decls, abs_src):
+    for src in _sources(ref, where, fail, base_dir):
+        sid = src.sid
+        for values in _points(entry, where, fail, src.decls, src.source):
             for rep, seed in enumerate(seeds):
-                key = json.dumps([content, sorted(values.items()), seed, duration, planner,
-                                  v2x], sort_keys=True, default=str)
-                run_id = hashlib.sha256(key.encode()).hexdigest()[:16]
                 idx = start + len(out)
-                sim_s = duration if duration is not None else own_s
+                sim_s = duration if duration is not None else src.sim_s
                 out.append(RunTask(
-                    idx=idx, run_id=run_id, suite=suite, scenario=sid, source=abs_src,
-                    source_label=label, params=tuple(sorted(values.items())), seed=seed,
+                    idx=idx, run_id=run_id(src.content, values, seed, duration, planner, v2x),
+                    suite=suite, scenario=sid, source=src.source,
+                    source_label=src.label, params=tuple(sorted(values.items())), seed=seed,
                     repetition=rep, duration_s=duration, planner=planner, v2x=v2x,
                     timeout_s=float(timeout if timeout is not None else 60.0 + 5.0 * sim_s),
                     outputs=outputs, out_dir=f"runs/{idx:05d}-{sid}"))
     return out
 
 
-def own_duration(raw: dict) -> float:
-    """The scenario's simulated time [s] for the default timeout (120 s, the longest in the
-    catalogue, when the file makes it a parameter or an OpenSCENARIO file hides it)."""
-    d = raw.get("duration_s")
-    return float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) else 120.0
+def _sources(ref, where, fail, base_dir) -> list[ScenarioSource]:
+    from scenarios.catalog import logical_scenarios
 
-
-def _sources(ref, where, fail, base_dir):
-    """(scenario id, label, source for the worker, decls, content hash, simulated time [s])
-    per scenario."""
-    from scenarios.catalog import CATALOG_DIR, logical_scenarios
-
-    if ref == "*" or not ref.lower().endswith((".toml", ".xosc")):
-        catalog = logical_scenarios()
-        ids = sorted(catalog) if ref == "*" else [ref]
-        for sid in ids:
-            if sid not in catalog:
-                raise fail(f"{where}.scenario", f"unknown scenario {sid!r} (catalogue: "
-                                                f"{', '.join(sorted(catalog))})")
-            text = (CATALOG_DIR / f"{sid}.toml").read_bytes()
-            yield (sid, sid, sid, catalog[sid].decls, hashlib.sha256(text).hexdigest(),
-                   own_duration(catalog[sid].raw))
-        return
-    path = Path(ref) if Path(ref).is_absolute() else (base_dir / ref)
-    path = path.resolve()
-    if not path.is_file():
-        raise fail(f"{where}.scenario", f"{ref}: no such file (relative paths are relative "
-                                        f"to the suite file's folder {base_dir})")
-    content = hashlib.sha256(path.read_bytes()).hexdigest()
-    if path.suffix.lower() == ".xosc":
-        yield path.stem, ref, str(path), {}, content, 120.0
-        return
-    from scenarios.scenario_file import read_scenario_file
-
+    refs = sorted(logical_scenarios()) if ref == "*" else [ref]
     try:
-        logical = read_scenario_file(path)
-    except ScenarioFileError as exc:
+        return [resolve_scenario(r, base_dir) for r in refs]
+    except ValueError as exc:  # ScenarioFileError included
         raise fail(f"{where}.scenario", str(exc)) from None
-    sid = str(logical.raw.get("id") or path.stem)
-    yield sid, ref, str(path), logical.decls, content, own_duration(logical.raw)
 
 
 def _points(entry, where, fail, decls: dict[str, ParameterDecl], src: str) -> list[dict]:

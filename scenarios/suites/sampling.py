@@ -4,17 +4,17 @@
 into ``n`` equal strata and puts exactly one draw in each, so a small sample still covers
 every part of every range. Integers are drawn over [min, max] and rounded; bool and string
 parameters are drawn from their declared ``values`` (bools from both values when they have
-none). Values are plain Python numbers rounded to 6 significant digits, so they print,
-hash and round-trip through TOML and JSON exactly.
+none). Parameters map to values as in a search (:func:`scenarios.suites.cem.dimension`):
+plain Python numbers rounded to 1e-4 of the range, so they print, hash and round-trip
+through TOML and JSON exactly.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from scenarios.params import ParameterDecl
+from scenarios.suites.cem import dimension
 
 METHODS = ("uniform", "lhs")
 _KEYS = {"n", "seed", "method", "params", "ranges"}
@@ -77,34 +77,15 @@ def _unit(rng: np.random.Generator, n: int, dims: int, method: str) -> np.ndarra
 
 
 def _axis(name: str, decl: ParameterDecl, override):
-    """A map from [0, 1) to the parameter's values."""
-    if isinstance(decl.default, (bool, str)):
-        choices = list(decl.values) if decl.values else (
-            [False, True] if isinstance(decl.default, bool) else None)
-        if choices is None:
-            raise ValueError(f"parameter {name!r}: a text parameter is sampled from its "
-                             "declared values, and it has none")
-        if override is not None:
-            raise ValueError(f"ranges.{name}: only numeric parameters take a range")
-        return lambda u: choices[min(int(u * len(choices)), len(choices) - 1)]
-    lo, hi = decl.min, decl.max
-    if override is not None:
-        if (not isinstance(override, list) or len(override) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                           for v in override) or override[0] > override[1]):
-            raise ValueError(f"ranges.{name}: must be [min, max] with min <= max")
-        lo, hi = override
-        for v in (lo, hi):
-            reason = decl.out_of_range(v)
-            if reason:
-                raise ValueError(f"ranges.{name}: {reason}")
-    if lo is None or hi is None:
-        raise ValueError(f"parameter {name!r} has no declared min and max: give "
-                         f"ranges.{name} = [min, max]")
-    if isinstance(decl.default, int):
-        return lambda u: int(min(hi, math.floor(lo + u * (hi - lo + 1))))
-    return lambda u: _round(lo + u * (hi - lo))
-
-
-def _round(v: float) -> float:
-    return float(f"{v:.6g}")
+    """A map from [0, 1) to the parameter's values (the same dimensions a search uses)."""
+    if override is not None and (
+            not isinstance(override, list) or len(override) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       for v in override)):
+        raise ValueError(f"ranges.{name}: must be [min, max]")
+    try:
+        return dimension(decl, tuple(override) if override is not None else None).at
+    except ValueError as exc:
+        hint = (f"; or give ranges.{name} = [min, max]" if override is None
+                and "no finite range" in str(exc) else "")
+        raise ValueError(f"{exc}{hint}") from None

@@ -15,7 +15,6 @@ found values as its defaults, ready for ``kav run``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import sys
@@ -24,9 +23,10 @@ from pathlib import Path
 
 from scenarios.outputs import atomic_write_text, write_json
 from scenarios.suites.cem import CrossEntropySearch, SearchSpace, budget_plan
-from scenarios.suites.plan import RunTask, own_duration
+from scenarios.suites.plan import RunTask
 from scenarios.suites.progress import ProgressBar
 from scenarios.suites.rows import now_iso
+from scenarios.suites.sources import ScenarioSource, resolve_scenario, run_id
 from scenarios.suites.store import STORE, ResultStore
 
 SEARCH_JSON = "search.json"
@@ -77,12 +77,15 @@ def run_search(ref: str, out: Path, backend, *, budget: int, objective: str = "s
         raise ValueError("--budget must be at least 2 runs")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
-    logical, label, source, content = _logical(ref)
+    src = resolve_scenario(ref, Path.cwd())
+    if src.logical is None:
+        raise ValueError(f"{ref}: kav search varies kav scenario parameters; OpenSCENARIO "
+                         "files are not searched (convert with kav export, or write a .toml)")
+    logical, label, content, sid = src.logical, src.label, src.content, src.sid
     if not logical.decls:
         raise ValueError(f"{label} declares no parameters: nothing to search (declare "
                          "[parameters.NAME] with min and max in a copy of the file)")
     space = SearchSpace.from_decls(logical.decls, names)
-    sid = str(logical.raw.get("id") or Path(ref).stem)
     settings = {"scenario": label, "content_sha256": content, "budget": budget,
                 "objective": objective, "seed": seed, "run_seed": run_seed,
                 "params": space.names, "duration_s": duration_s}
@@ -90,7 +93,6 @@ def run_search(ref: str, out: Path, backend, *, budget: int, objective: str = "s
     _check_folder(out, settings, resume)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / SEARCH_JSON, {**settings, "started_at": now_iso(), "complete": False})
-    sim_s = duration_s if duration_s is not None else own_duration(logical.raw)
     population, generations = budget_plan(budget)
     cem = CrossEntropySearch(space, seed=seed, population=population)
     stream = stream if stream is not None else sys.stderr
@@ -103,8 +105,8 @@ def run_search(ref: str, out: Path, backend, *, budget: int, objective: str = "s
         warmed = False
         while len(rows) < budget:
             cands = cem.ask()[:budget - len(rows)]
-            tasks = [_task(sid, label, source, content, c, run_seed, duration_s,
-                           len(rows) + i, sim_s) for i, c in enumerate(cands)]
+            tasks = [_task(src, c, run_seed, duration_s, len(rows) + i)
+                     for i, c in enumerate(cands)]
             todo = [t for t in tasks if t.run_id not in have]
             if todo and not warmed:
                 warm_up(todo[0])
@@ -148,35 +150,15 @@ def _j(v: float):
     return v if math.isfinite(v) else str(v)
 
 
-def _logical(ref: str):
-    """(logical scenario, label, worker source, content hash) of a catalogue id or file."""
-    from scenarios.catalog import CATALOG_DIR, logical_scenarios
-    from scenarios.scenario_file import read_scenario_file
-
-    path = Path(ref)
-    if path.suffix.lower() == ".xosc":
-        raise ValueError(f"{ref}: kav search varies kav scenario parameters; OpenSCENARIO "
-                         "files are not searched (convert with kav export, or write a .toml)")
-    if path.suffix.lower() == ".toml":
-        logical = read_scenario_file(path)
-        return (logical, ref, str(path.resolve()),
-                hashlib.sha256(path.read_bytes()).hexdigest())
-    catalog = logical_scenarios()
-    if ref not in catalog:
-        raise ValueError(f"unknown scenario {ref!r}; known: {', '.join(sorted(catalog))} (or "
-                         "give a .toml file)")
-    content = hashlib.sha256((CATALOG_DIR / f"{ref}.toml").read_bytes()).hexdigest()
-    return catalog[ref], ref, ref, content
-
-
-def _task(sid, label, source, content, cand, run_seed, duration_s, idx, sim_s) -> RunTask:
-    key = json.dumps([content, sorted(cand.items()), run_seed, duration_s], default=str)
-    run_id = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return RunTask(idx=idx, run_id=run_id, suite=f"search-{sid}", scenario=sid,
-                   source=source, source_label=label, params=tuple(sorted(cand.items())),
-                   seed=run_seed, repetition=0, duration_s=duration_s, planner=None,
-                   v2x=True, timeout_s=60.0 + 5.0 * sim_s,
-                   outputs="results", out_dir=f"runs/{idx:05d}-{sid}")
+def _task(src: ScenarioSource, cand: dict, run_seed: int, duration_s: float | None,
+          idx: int) -> RunTask:
+    sim_s = duration_s if duration_s is not None else src.sim_s
+    return RunTask(idx=idx, run_id=run_id(src.content, cand, run_seed, duration_s, None, True),
+                   suite=f"search-{src.sid}", scenario=src.sid, source=src.source,
+                   source_label=src.label, params=tuple(sorted(cand.items())), seed=run_seed,
+                   repetition=0, duration_s=duration_s, planner=None, v2x=True,
+                   timeout_s=60.0 + 5.0 * sim_s, outputs="results",
+                   out_dir=f"runs/{idx:05d}-{src.sid}")
 
 
 def _check_folder(out: Path, settings: dict, resume: bool) -> None:

@@ -63,10 +63,10 @@ class ResultStore:
         values = [None if isinstance(row[c], float) and math.isnan(row[c]) else row[c]
                   for c in COLUMNS]
         marks = ", ".join("?" * len(COLUMNS))
-        before = self.count()
-        # autocommit: the insert is in DuckDB's write-ahead log when execute returns
-        self.con.execute(f"INSERT OR IGNORE INTO {_TABLE} VALUES ({marks})", values)
-        return self.count() > before
+        # autocommit: the insert is in DuckDB's write-ahead log when execute returns; an
+        # ignored duplicate returns no row
+        return bool(self.con.execute(f"INSERT OR IGNORE INTO {_TABLE} VALUES ({marks}) "
+                                     "RETURNING run_id", values).fetchall())
 
     def count(self) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {_TABLE}").fetchone()[0])
